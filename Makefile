@@ -1,0 +1,52 @@
+# Release Search: `make run` serves the shipped corpus, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INDEX ?= $(or $(RELEASE_SEARCH_INDEX),var/index)
+CORPUS ?= $(or $(RELEASE_SEARCH_CORPUS),corpus)
+PORT ?= 8000
+
+.PHONY: run test lint typecheck check bench chromium clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@ $(VENV)/.installed-run
+
+## run: install, index corpus/ if there is no index yet, serve on http://127.0.0.1:$(PORT)
+run: $(VENV)/.installed-run
+	@if [ ! -f "$(INDEX)/CURRENT" ]; then \
+		$(BIN)/reindex --corpus "$(CORPUS)" --index "$(INDEX)"; rc=$$?; [ $$rc -le 1 ] || exit $$rc; \
+	fi
+	RELEASE_SEARCH_CORPUS="$(CORPUS)" $(BIN)/search-app --host 127.0.0.1 --port $(PORT) --index "$(INDEX)"
+
+## test: install what the tests need (Chromium too, when root) and run them all
+test: $(VENV)/.installed-dev chromium
+	$(BIN)/pytest
+
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+		else \
+			echo "make test needs Chromium at /usr/bin/chromium: sudo apt-get install chromium chromium-driver" >&2; exit 1; \
+		fi; \
+	fi
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy
+
+check: lint typecheck test
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

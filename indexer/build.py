@@ -1,0 +1,202 @@
+"""Build and update the release index: full builds and incremental runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import index
+from whoosh.writing import IndexWriter
+
+from indexer.corpus import load_corpus
+from indexer.records import RecordError, ReleaseRecord
+from indexer.schema import MAX_FACET_VALUES, build_schema, keyword_list_field, record_to_document
+from indexer.store import Generation, IndexStore
+
+# Below this many releases a single-process writer is faster than forking.
+PARALLEL_THRESHOLD = 2000
+
+Progress = Callable[[Iterable[ReleaseRecord], int], Iterable[ReleaseRecord]]
+
+
+class StrictStop(Exception):
+    """``--strict`` met a bad record; nothing was changed."""
+
+    def __init__(self, error: RecordError) -> None:
+        super().__init__(f"{error} (stopped by --strict; the index was not changed)")
+        self.error = error
+
+
+@dataclass
+class ReindexSummary:
+    """What a reindex did."""
+
+    added: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    errors: list[RecordError] = field(default_factory=list)
+    documents: int = 0
+    seconds: float = 0.0
+    full: bool = False
+    generation: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the summary as JSON-ready data."""
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "deleted": self.deleted,
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+            "errors": [error.as_dict() for error in self.errors],
+            "documents": self.documents,
+            "seconds": round(self.seconds, 3),
+            "full": self.full,
+            "generation": self.generation,
+        }
+
+    def line(self) -> str:
+        """Return the one-line summary printed at the end of a run."""
+        kind = "full build" if self.full else "incremental"
+        return (
+            f"{kind}: {self.added} added, {self.updated} updated, {self.deleted} deleted, "
+            f"{self.unchanged} unchanged, {self.skipped} skipped; "
+            f"{self.documents} releases in the index ({self.seconds:.1f} s)"
+        )
+
+
+def _no_progress(records: Iterable[ReleaseRecord], total: int) -> Iterable[ReleaseRecord]:
+    return records
+
+
+def reindex(
+    corpus_path: Path,
+    index_root: Path,
+    *,
+    full: bool = False,
+    strict: bool = False,
+    wait_seconds: float = 5.0,
+    progress: Progress = _no_progress,
+) -> ReindexSummary:
+    """Bring the index at ``index_root`` in step with the corpus at ``corpus_path``."""
+    started = time.perf_counter()
+    corpus = load_corpus(corpus_path)
+    if strict and corpus.errors:
+        raise StrictStop(corpus.errors[0])
+    store = IndexStore(index_root)
+    with store.writer_lock(wait_seconds):
+        current = store.current()
+        if full or current is None:
+            summary = _full_build(store, corpus.records, progress)
+        else:
+            summary = _incremental(current, corpus.records, progress)
+    summary.errors = corpus.errors
+    summary.skipped = len(corpus.errors)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+@dataclass
+class _FieldValues:
+    distinct: set[str] = field(default_factory=set)
+    occurrences: int = 0
+
+    @property
+    def facetable(self) -> bool:
+        # A facet groups releases: few distinct values, each shared on average.
+        return len(self.distinct) <= MAX_FACET_VALUES and 2 * len(self.distinct) <= self.occurrences
+
+
+def _extra_fields(records: Iterable[ReleaseRecord]) -> dict[str, _FieldValues]:
+    values: dict[str, _FieldValues] = defaultdict(_FieldValues)
+    for record in records:
+        for name, value in record.extra.items():
+            seen = values[name]
+            items = value if isinstance(value, list) else [value]
+            seen.occurrences += len(items)
+            if len(seen.distinct) <= MAX_FACET_VALUES:
+                seen.distinct.update(items)
+    return values
+
+
+def _facet_fields(extra_values: dict[str, _FieldValues]) -> list[str]:
+    facetable = [name for name, seen in sorted(extra_values.items()) if seen.facetable]
+    return ["year", "tags", "source", *facetable]
+
+
+def _full_build(store: IndexStore, records: list[ReleaseRecord], progress: Progress) -> ReindexSummary:
+    extra_values = _extra_fields(records)
+    generation = store.new_generation()
+    try:
+        ix = index.create_in(str(generation.path), build_schema(sorted(extra_values)))
+        parallel = len(records) >= PARALLEL_THRESHOLD and (os.cpu_count() or 1) > 1
+        options = {"procs": 2, "multisegment": True, "limitmb": 256} if parallel else {"limitmb": 256}
+        writer = ix.writer(**options)
+        try:
+            for record in progress(records, len(records)):
+                writer.add_document(**record_to_document(record))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        ix.close()
+        _write_metadata(generation, len(records), _facet_fields(extra_values))
+    except BaseException:
+        store.prune({current.name} if (current := store.current()) else set())
+        raise
+    store.publish(generation)
+    return ReindexSummary(added=len(records), documents=len(records), full=True, generation=generation.name)
+
+
+def _incremental(generation: Generation, records: list[ReleaseRecord], progress: Progress) -> ReindexSummary:
+    ix = index.open_dir(str(generation.path))
+    with ix.searcher() as searcher:
+        indexed = {fields["id"]: fields.get("content_hash") for fields in searcher.all_stored_fields()}
+    wanted = {record.id: record for record in records}
+    changed = [record for record in records if indexed.get(record.id) != record.content_hash()]
+    removed = [doc_id for doc_id in indexed if doc_id not in wanted]
+    summary = ReindexSummary(
+        added=sum(1 for record in changed if record.id not in indexed),
+        updated=sum(1 for record in changed if record.id in indexed),
+        deleted=len(removed),
+        unchanged=len(records) - len(changed),
+        documents=len(wanted),
+        generation=generation.name,
+    )
+    if not changed and not removed:
+        ix.close()
+        return summary
+    writer: IndexWriter = ix.writer(timeout=0)
+    try:
+        new_fields = sorted({name for record in changed for name in record.extra} - set(ix.schema.names()))
+        for name in new_fields:
+            writer.add_field(name, keyword_list_field())
+        for doc_id in removed:
+            writer.delete_by_term("id", doc_id)
+        for record in progress(changed, len(changed)):
+            writer.update_document(**record_to_document(record))
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit()
+    ix.close()
+    facets = generation.metadata().get("facet_fields", ["year", "tags", "source"])
+    _write_metadata(generation, len(wanted), facets)
+    return summary
+
+
+def _write_metadata(generation: Generation, documents: int, facet_fields: list[str]) -> None:
+    generation.write_metadata(
+        {
+            "documents": documents,
+            "facet_fields": facet_fields,
+            "updated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+    )

@@ -1,0 +1,77 @@
+"""The ``reindex`` command: keep the index in step with the corpus."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from indexer.build import StrictStop, reindex
+from indexer.corpus import CorpusNotFound
+from indexer.records import ReleaseRecord
+from indexer.settings import CORPUS_ENV, DEFAULT_CORPUS, DEFAULT_INDEX, INDEX_ENV
+from indexer.store import IndexLocked
+
+EXIT_OK, EXIT_SKIPPED, EXIT_FATAL = 0, 1, 2
+
+
+def _progress_bar(records: Iterable[ReleaseRecord], total: int) -> Iterable[ReleaseRecord]:
+    # disable=None: a bar on a terminal, silence when stderr is a pipe or file.
+    return tqdm(records, total=total, unit=" releases", disable=None, file=sys.stderr, leave=False)
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--corpus",
+    "corpus",
+    type=click.Path(path_type=Path),
+    envvar=CORPUS_ENV,
+    default=DEFAULT_CORPUS,
+    show_default=True,
+    help=f"Folder or file of releases (.md, .txt, .jsonl, .jsonl.gz). Env: {CORPUS_ENV}.",
+)
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar=INDEX_ENV,
+    default=DEFAULT_INDEX,
+    show_default=True,
+    help=f"Index directory to create or update. Env: {INDEX_ENV}.",
+)
+@click.option("--full", is_flag=True, help="Build a fresh index beside the live one and swap it in.")
+@click.option("--strict", is_flag=True, help="Stop at the first bad record and change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option(
+    "--wait",
+    "wait_seconds",
+    type=click.FloatRange(min=0),
+    default=5.0,
+    show_default=True,
+    help="Seconds to wait for another reindex to finish.",
+)
+def main(corpus: Path, index_dir: Path, full: bool, strict: bool, as_json: bool, wait_seconds: float) -> None:
+    """Index the releases in CORPUS into the index directory.
+
+    Incremental by default: only added, changed and removed releases are
+    written. Exit status: 0 all well, 1 finished but skipped bad records,
+    2 usage or fatal error.
+    """
+    try:
+        summary = reindex(
+            corpus, index_dir, full=full, strict=strict, wait_seconds=wait_seconds, progress=_progress_bar
+        )
+    except (CorpusNotFound, IndexLocked, StrictStop) as exc:
+        click.echo(f"reindex: {exc}", err=True)
+        sys.exit(EXIT_FATAL)
+    for error in summary.errors:
+        click.echo(str(error), err=True)
+    if as_json:
+        click.echo(json.dumps(summary.as_dict(), indent=2))
+    else:
+        click.echo(summary.line())
+    sys.exit(EXIT_SKIPPED if summary.errors else EXIT_OK)

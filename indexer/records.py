@@ -1,0 +1,61 @@
+"""The release record and the typed errors raised while reading one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+# Fields every release may have; anything else in a record is an extra field.
+KNOWN_FIELDS = ("id", "title", "body", "date", "url", "tags", "source")
+
+ExtraValue = str | list[str]
+
+
+@dataclass(frozen=True)
+class RecordError(Exception):
+    """A bad record: where it is, which field, and what is wrong with it."""
+
+    path: str
+    line: int | None
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return f"{where}: {self.field}: {self.reason}"
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the error as JSON-ready data."""
+        return {"path": self.path, "line": self.line, "field": self.field, "message": self.reason}
+
+
+@dataclass(frozen=True)
+class ReleaseRecord:
+    """One press release, as read from the corpus."""
+
+    id: str
+    title: str
+    body: str = ""
+    date: dt.date | None = None
+    url: str | None = None
+    tags: tuple[str, ...] = ()
+    source: str | None = None
+    extra: dict[str, ExtraValue] = field(default_factory=dict)
+    origin: str = ""  # "path:line" where the record was read, for error messages
+
+    def content_hash(self) -> str:
+        """Return a digest of everything indexed, to detect changed releases."""
+        data = {
+            "id": self.id,
+            "title": self.title,
+            "body": self.body,
+            "date": self.date.isoformat() if self.date else None,
+            "url": self.url,
+            "tags": list(self.tags),
+            "source": self.source,
+            "extra": self.extra,
+        }
+        encoded = json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        return hashlib.blake2b(encoded, digest_size=16).hexdigest()

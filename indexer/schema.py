@@ -1,0 +1,108 @@
+"""The Whoosh schema of a release index, and how a record becomes a document.
+
+The schema (analyzers included) is pickled into the index, so the analyzer
+classes it uses live at stable, module-level import paths.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from whoosh.analysis import Analyzer, RegexTokenizer
+from whoosh.columns import VarBytesListColumn
+from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, FieldType, Schema
+
+from indexer.analysis import exact_analyzer, stemming_analyzer
+from indexer.records import ReleaseRecord
+
+# Keyword lists are joined with the ASCII unit separator, so values may hold commas
+# ("U.S. Department of Justice, Office of Public Affairs").
+LIST_SEPARATOR = "\x1f"
+
+TITLE_BOOST = 3.0
+# Extra fields with at most this many distinct values are offered as facets.
+MAX_FACET_VALUES = 1000
+
+
+def keyword_list_analyzer() -> Analyzer:
+    """Analyzer that indexes each list item whole, case and spaces kept."""
+    return RegexTokenizer(r"[^\x1f]+")
+
+
+class KeywordListField(KEYWORD):  # type: ignore[misc]
+    """A stored, facetable list of exact values (tags and extra fields).
+
+    Values are indexed whole (case and spaces kept) and also kept in a list
+    column, which is what Whoosh's overlapping facets read fastest.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(stored=True, scorable=True, analyzer=keyword_list_analyzer())
+        self.column_type = VarBytesListColumn()
+
+    def to_column_value(self, value: str) -> list[bytes]:
+        return [item.encode("utf-8") for item in split_list(value)]
+
+
+def keyword_list_field() -> FieldType:
+    """Return a new :class:`KeywordListField`."""
+    return KeywordListField()
+
+
+def build_schema(extra_fields: list[str]) -> Schema:
+    """Return the schema for releases with the given extra field names."""
+    stemmed, exact = stemming_analyzer(), exact_analyzer()
+    schema = Schema(
+        id=ID(stored=True, unique=True),
+        title=TEXT(analyzer=stemmed, stored=True, field_boost=TITLE_BOOST),
+        title_exact=TEXT(analyzer=exact, field_boost=TITLE_BOOST),
+        body=TEXT(analyzer=stemmed, stored=True),
+        body_exact=TEXT(analyzer=exact, spelling=True),
+        extra_text=TEXT(analyzer=stemmed),
+        date=DATETIME(stored=True, sortable=True),
+        dated=NUMERIC(sortable=True),
+        year=ID(stored=True, sortable=True),
+        url=STORED(),
+        tags=keyword_list_field(),
+        source=ID(stored=True, sortable=True),
+        content_hash=STORED(),
+    )
+    for name in extra_fields:
+        schema.add(name, keyword_list_field())
+    return schema
+
+
+def record_to_document(record: ReleaseRecord) -> dict[str, Any]:
+    """Return the Whoosh document fields for one record."""
+    doc: dict[str, Any] = {
+        "id": record.id,
+        "title": record.title,
+        "title_exact": record.title,
+        "body": record.body,
+        "body_exact": record.body,
+        "dated": 1 if record.date else 0,
+        "content_hash": record.content_hash(),
+    }
+    if record.date:
+        doc["date"] = dt.datetime.combine(record.date, dt.time())
+        doc["year"] = str(record.date.year)
+    if record.url:
+        doc["url"] = record.url
+    if record.tags:
+        doc["tags"] = LIST_SEPARATOR.join(record.tags)
+    if record.source:
+        doc["source"] = record.source
+    texts = []
+    for name, value in record.extra.items():
+        values = value if isinstance(value, list) else [value]
+        doc[name] = LIST_SEPARATOR.join(values)
+        texts.extend(values)
+    if texts:
+        doc["extra_text"] = "\n".join(texts)
+    return doc
+
+
+def split_list(value: str | None) -> list[str]:
+    """Split a stored keyword list back into its values."""
+    return [item for item in (value or "").split(LIST_SEPARATOR) if item]

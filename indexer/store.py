@@ -1,0 +1,143 @@
+"""The index directory: generations, the pointer to the live one, the writer lock.
+
+Layout of an index directory::
+
+    CURRENT            name of the live generation (replaced atomically)
+    gen-<stamp>/       one complete Whoosh index plus release-search.json
+    reindex.lock       held (flock) by the one reindex allowed at a time
+
+A full build writes a new generation and then swaps ``CURRENT``; readers keep
+the generation they opened, and the previous one is kept so that a reader that
+has just read ``CURRENT`` can still open it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+POINTER = "CURRENT"
+LOCK = "reindex.lock"
+METADATA = "release-search.json"
+GENERATION_PREFIX = "gen-"
+
+
+class IndexLocked(Exception):
+    """Another reindex holds the index."""
+
+
+class IndexMissing(Exception):
+    """There is no index yet at the given place."""
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One complete index on disk."""
+
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def metadata(self) -> dict[str, Any]:
+        """Return the build facts written beside the Whoosh files."""
+        try:
+            data = json.loads((self.path / METADATA).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def write_metadata(self, data: dict[str, Any]) -> None:
+        """Replace the build facts atomically."""
+        _atomic_write(self.path / METADATA, json.dumps(data, indent=2, sort_keys=True))
+
+
+class IndexStore:
+    """An index directory holding generations of the release index."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def current(self) -> Generation | None:
+        """Return the live generation, or None when nothing was published yet."""
+        try:
+            name = (self.root / POINTER).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        path = self.root / name
+        return Generation(path) if name and path.is_dir() else None
+
+    def require_current(self) -> Generation:
+        """Return the live generation or raise :class:`IndexMissing`."""
+        generation = self.current()
+        if generation is None:
+            raise IndexMissing(f"No index at {self.root} yet; run reindex to build one.")
+        return generation
+
+    def pointer_stamp(self) -> int:
+        """Return a value that changes whenever ``CURRENT`` is replaced."""
+        try:
+            return (self.root / POINTER).stat().st_mtime_ns
+        except FileNotFoundError:
+            return 0
+
+    def new_generation(self) -> Generation:
+        """Create an empty directory for a new generation (not yet live)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        path = self.root / f"{GENERATION_PREFIX}{stamp}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+        path.mkdir()
+        return Generation(path)
+
+    def publish(self, generation: Generation) -> None:
+        """Make ``generation`` live in one atomic step, then prune old ones."""
+        previous = self.current()
+        _atomic_write(self.root / POINTER, generation.name + "\n")
+        keep = {generation.name} | ({previous.name} if previous else set())
+        self.prune(keep)
+
+    def prune(self, keep: set[str]) -> None:
+        """Delete generations not in ``keep`` (abandoned or superseded builds)."""
+        for path in self.root.glob(GENERATION_PREFIX + "*"):
+            if path.name not in keep and path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def writer_lock(self, wait_seconds: float) -> Iterator[None]:
+        """Hold the one-writer lock, waiting up to ``wait_seconds`` for it."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / LOCK, "a+") as handle:
+            deadline = time.monotonic() + wait_seconds
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise IndexLocked(
+                            f"Another reindex holds the index at {self.root}; "
+                            f"gave up after waiting {wait_seconds:g} s."
+                        ) from None
+                    time.sleep(0.1)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)

@@ -1,0 +1,26 @@
+"""Release Search web app: the search page and the JSON API over one index."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from indexer import settings
+from search_app.service import SearchService
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Create the app; ``INDEX_DIR`` and ``VARIANTS_PATH`` default to the environment."""
+    app = Flask(__name__)
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the documented field order
+    app.config.update(INDEX_DIR=settings.index_dir(), VARIANTS_PATH=settings.variants_path())
+    app.config.update(config or {})
+    app.extensions["search_service"] = SearchService(app.config["INDEX_DIR"], app.config["VARIANTS_PATH"])
+
+    from search_app import api, errors, pages
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    errors.register(app)
+    return app

@@ -1,0 +1,43 @@
+"""One JSON error shape for the API, and friendly pages for the site."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from search_app.service import IndexUnavailable
+
+
+def json_error(status: int, code: str, message: str, param: str | None = None) -> tuple[Response, int]:
+    """Return the API's error response: ``{"error": {"code", "message", "param"}}``."""
+    return jsonify({"error": {"code": code, "message": message, "param": param}}), status
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/api"
+
+
+def register(app: Flask) -> None:
+    """Install handlers so that no error reaches a user as a traceback."""
+
+    @app.errorhandler(IndexUnavailable)
+    def index_unavailable(error: IndexUnavailable) -> tuple[Response | str, int]:
+        if _wants_json():
+            return json_error(503, "index_unavailable", str(error))
+        return render_template("error.html", status=503, message=str(error)), 503
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[Response | str, int]:
+        status = error.code or 500
+        code = (error.name or "error").lower().replace(" ", "_")
+        if _wants_json():
+            return json_error(status, code, error.description or error.name)
+        return render_template("error.html", status=status, message=error.description), status
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> tuple[Response | str, int]:
+        app.logger.exception("Unexpected error on %s", request.path)
+        message = "Something went wrong on our side; the error was logged."
+        if _wants_json():
+            return json_error(500, "internal_error", message)
+        return render_template("error.html", status=500, message=message), 500

@@ -1,0 +1,91 @@
+"""The HTML pages: search, one release, and the health check."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, abort, jsonify, render_template, request
+from werkzeug.datastructures import MultiDict
+
+from search_app.api import service
+from search_app.params import BadParameter, search_request
+from search_app.service import IndexUnavailable, SearchRequest
+
+bp = Blueprint("pages", __name__)
+
+
+def url_with(**changes: str | list[str] | None) -> str:
+    """Return the current search URL with some parameters changed (None removes).
+
+    Any change other than ``page`` goes back to page 1.
+    """
+    args = MultiDict(request.args)
+    if "page" not in changes:
+        args.pop("page", None)
+    for name, value in changes.items():
+        args.pop(name, None)
+        if value is None:
+            continue
+        for item in [value] if isinstance(value, str) else value:
+            args.add(name, item)
+    query = urlencode([(k, v) for k, v in args.items(multi=True) if v != ""])
+    return "/?" + query if query else "/"
+
+
+@bp.app_context_processor
+def template_helpers() -> dict[str, object]:
+    return {"url_with": url_with}
+
+
+@bp.get("/")
+def search() -> str | tuple[str, int]:
+    """Show the search box and, when asked, a page of results."""
+    facet_names = service().filter_names()
+    try:
+        search_args = search_request(request.args, facet_names)
+    except BadParameter as bad:
+        return render_template("search.html", error=bad.message, result=None, args=request.args), 400
+    result = service().search(search_args)
+    note = None
+    if result.total and search_args.page > result.pages:
+        note = f"There are only {result.pages} pages of results; this is the last one."
+        search_args = SearchRequest(**{**search_args.__dict__, "page": result.pages})
+        result = service().search(search_args)
+    return render_template(
+        "search.html",
+        result=result,
+        request_args=search_args,
+        note=note,
+        facet_params=dict(zip(service().facet_fields(), facet_names, strict=True)),
+        back=request.query_string.decode("utf-8", "replace"),
+        error=None,
+    )
+
+
+@bp.get("/releases/<path:release_id>")
+def release(release_id: str) -> str:
+    """Show one release in full, with the search words highlighted."""
+    found = service().release(release_id)
+    if found is None:
+        abort(404, description=f"There is no release with id {release_id!r}.")
+    q = request.args.get("q", "")
+    title_html, body_html = service().highlight_release(found, q)
+    back = request.args.get("back", "")
+    return render_template(
+        "release.html",
+        release=found,
+        title_html=title_html,
+        body_html=body_html,
+        related=service().related(release_id),
+        back_url="/?" + back if back and not back.startswith(("/", "\\")) else "/",
+        q=q,
+    )
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    """Report whether the index is readable, with its size and generation."""
+    try:
+        return jsonify(service().health()), 200
+    except IndexUnavailable as exc:
+        return jsonify({"status": "unavailable", "message": str(exc)}), 503

@@ -1,0 +1,321 @@
+"""The search service: one object that answers both the page and the API.
+
+It takes plain arguments, returns dataclasses and imports nothing from Flask.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from whoosh import index, sorting
+from whoosh import query as wq
+from whoosh.searching import Hit, Searcher
+
+from indexer.schema import KeywordListField, split_list
+from indexer.store import IndexMissing, IndexStore
+from search_app.highlight import MatchTerms, highlight_snippet, highlight_whole
+from search_app.query import ParsedQuery, parse_query
+from search_app.spelling import suggest_spelling
+from search_app.variants import NameVariants
+
+SORTS = ("relevance", "newest", "oldest")
+FACET_LIMIT = 10
+# Facet parameter names that differ from their field names.
+FACET_PARAMS = {"tag": "tags"}
+LIST_FIELDS_FIXED = ("tags",)
+
+
+class IndexUnavailable(Exception):
+    """The index is missing or cannot be read."""
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """What to search for, which page, in which order, within which filters."""
+
+    q: str = ""
+    page: int = 1
+    per_page: int = 10
+    sort: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def effective_sort(self) -> str:
+        """Relevance for a query, newest first when listing everything."""
+        if self.sort:
+            return self.sort
+        return "relevance" if self.q.strip() else "newest"
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One release in a result list."""
+
+    id: str
+    title: str
+    date: str | None
+    url: str | None
+    tags: list[str]
+    source: str | None
+    score: float
+    title_html: str
+    snippet_html: str
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    count: int
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """A page of results and everything shown around it."""
+
+    query: str
+    page: int
+    per_page: int
+    total: int
+    pages: int
+    took_ms: float
+    sort: str
+    hits: list[SearchHit]
+    facets: dict[str, list[FacetValue]]
+    suggestion: str | None
+    parsed: str
+    variants: list[str]
+
+
+@dataclass(frozen=True)
+class Release:
+    """One release with all its fields."""
+
+    id: str
+    title: str
+    body: str
+    date: str | None
+    url: str | None
+    tags: list[str]
+    source: str | None
+    extra: dict[str, list[str]]
+
+
+class SearchService:
+    """Search one index directory; follows new index generations without a restart."""
+
+    def __init__(self, index_root: Path, variants_path: Path | None = None) -> None:
+        self.store = IndexStore(index_root)
+        self.variants = NameVariants(variants_path)
+        self._lock = threading.Lock()
+        self._searcher: Searcher | None = None
+        self._stamp: tuple[Any, ...] = ()
+        self._facet_fields: list[str] = []
+
+    # -- index lifecycle ---------------------------------------------------------
+
+    def _current_stamp(self) -> tuple[Any, ...]:
+        generation = self.store.current()
+        if generation is None:
+            return ()
+        try:
+            meta_mtime = (generation.path / "release-search.json").stat().st_mtime_ns
+        except OSError:
+            meta_mtime = 0
+        return (self.store.pointer_stamp(), generation.name, meta_mtime)
+
+    def searcher(self) -> Searcher:
+        """Return a searcher on the live generation, reopening it when it changed."""
+        stamp = self._current_stamp()
+        if self._searcher is not None and stamp == self._stamp:
+            return self._searcher
+        with self._lock:
+            if self._searcher is not None and stamp == self._stamp:
+                return self._searcher
+            try:
+                generation = self.store.require_current()
+                searcher = index.open_dir(str(generation.path)).searcher()
+            except IndexMissing as exc:
+                raise IndexUnavailable(str(exc)) from None
+            except Exception as exc:  # noqa: BLE001 - any failure to open is "unavailable"
+                raise IndexUnavailable(f"The index at {self.store.root} cannot be read: {exc}") from None
+            old, self._searcher, self._stamp = self._searcher, searcher, stamp
+            meta = generation.metadata()
+            self._facet_fields = [f for f in meta.get("facet_fields", ["year", "tags", "source"]) if f in searcher.schema]
+            if old is not None:
+                old.close()
+            return searcher
+
+    def facet_fields(self) -> list[str]:
+        """Return the fields offered as facets by the live index."""
+        self.searcher()
+        return list(self._facet_fields)
+
+    def health(self) -> dict[str, Any]:
+        """Return status, document count and generation of the live index."""
+        searcher = self.searcher()
+        generation = self.store.require_current()
+        meta = generation.metadata()
+        return {
+            "status": "ok",
+            "documents": searcher.doc_count(),
+            "generation": generation.name,
+            "updated_at": meta.get("updated_at"),
+        }
+
+    # -- searching ---------------------------------------------------------------
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        """Run one search and return the requested page with facets and highlights."""
+        started = time.perf_counter()
+        searcher = self.searcher()
+        parsed = parse_query(request.q, searcher.schema, self.variants)
+        sort = request.effective_sort
+        limit = request.page * request.per_page
+        results = searcher.search(
+            parsed.query,
+            limit=limit,
+            filter=self._filter(request),
+            sortedby=_sort_facet(sort),
+            groupedby=self._facets(),
+            maptype=sorting.Count,
+        )
+        total = len(results)
+        terms = MatchTerms(parsed.query.iter_all_terms()) if not parsed.is_everything else MatchTerms([])
+        start = (request.page - 1) * request.per_page
+        hits = [self._hit(hit, terms) for hit in results[start:limit]]
+        facets = {name: _facet_values(results.groups(name)) for name in self._facet_fields}
+        suggestion = suggest_spelling(searcher, request.q) if request.q.strip() and total < 3 else None
+        return SearchResult(
+            query=request.q,
+            page=request.page,
+            per_page=request.per_page,
+            total=total,
+            pages=max(1, math.ceil(total / request.per_page)),
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            sort=sort,
+            hits=hits,
+            facets=facets,
+            suggestion=suggestion,
+            parsed=_describe(parsed),
+            variants=parsed.variants,
+        )
+
+    def _facets(self) -> dict[str, sorting.FacetType]:
+        facets: dict[str, sorting.FacetType] = {}
+        schema = self.searcher().schema
+        for name in self._facet_fields:
+            overlapping = isinstance(schema[name], KeywordListField)
+            facets[name] = sorting.FieldFacet(name, allow_overlap=overlapping)
+        return facets
+
+    def _filter(self, request: SearchRequest) -> wq.Query | None:
+        clauses: list[wq.Query] = []
+        if request.date_from or request.date_to:
+            start = dt.datetime.combine(request.date_from, dt.time.min) if request.date_from else None
+            end = dt.datetime.combine(request.date_to, dt.time.max) if request.date_to else None
+            clauses.append(wq.DateRange("date", start, end))
+        for param, values in request.filters.items():
+            name = FACET_PARAMS.get(param, param)
+            terms = [wq.Term(name, value) for value in values]
+            if isinstance(self.searcher().schema[name], KeywordListField):
+                clauses.extend(terms)  # a release can carry several tags: all must match
+            else:
+                clauses.append(wq.Or(terms))
+        return wq.And(clauses) if clauses else None
+
+    def filter_names(self) -> list[str]:
+        """Return the request parameter names that filter on a facet."""
+        reverse = {value: key for key, value in FACET_PARAMS.items()}
+        return [reverse.get(name, name) for name in self.facet_fields()]
+
+    def _hit(self, hit: Hit, terms: MatchTerms) -> SearchHit:
+        stored = hit.fields()
+        title, body = stored.get("title", ""), stored.get("body", "")
+        return SearchHit(
+            id=stored["id"],
+            title=title,
+            date=_date_text(stored.get("date")),
+            url=stored.get("url"),
+            tags=split_list(stored.get("tags")),
+            source=stored.get("source"),
+            # Sorted searches put the sort key in ``score``; only relevance has a score.
+            score=round(hit.score, 4) if isinstance(hit.score, float) else 0.0,
+            title_html=highlight_whole(title, terms),
+            snippet_html=highlight_snippet(body, terms),
+        )
+
+    # -- single releases ----------------------------------------------------------
+
+    def release(self, release_id: str) -> Release | None:
+        """Return the release with ``release_id``, or None."""
+        stored = self.searcher().document(id=release_id)
+        if stored is None:
+            return None
+        known = {"id", "title", "body", "date", "url", "tags", "source", "year", "content_hash"}
+        return Release(
+            id=stored["id"],
+            title=stored.get("title", ""),
+            body=stored.get("body", ""),
+            date=_date_text(stored.get("date")),
+            url=stored.get("url"),
+            tags=split_list(stored.get("tags")),
+            source=stored.get("source"),
+            extra={name: split_list(value) for name, value in sorted(stored.items()) if name not in known},
+        )
+
+    def related(self, release_id: str, limit: int = 5) -> list[SearchHit]:
+        """Return releases about the same things as ``release_id`` ("more like this")."""
+        searcher = self.searcher()
+        docnum = searcher.document_number(id=release_id)
+        if docnum is None:
+            return []
+        stored = searcher.stored_fields(docnum)
+        text = f"{stored.get('title', '')}\n{stored.get('body', '')}"
+        similar = searcher.more_like(docnum, "body", text=text, top=limit)
+        return [self._hit(hit, MatchTerms([])) for hit in similar]
+
+    def highlight_release(self, release: Release, q: str) -> tuple[str, str]:
+        """Return the release's title and body as HTML with the words of ``q`` marked."""
+        parsed = parse_query(q, self.searcher().schema, self.variants)
+        terms = MatchTerms(parsed.query.iter_all_terms()) if q.strip() else MatchTerms([])
+        return highlight_whole(release.title, terms), highlight_whole(release.body, terms)
+
+
+def _sort_facet(sort: str) -> sorting.FacetType | None:
+    if sort == "relevance":
+        return None
+    # Undated releases sort last both ways.
+    return sorting.MultiFacet(
+        [sorting.FieldFacet("dated", reverse=True), sorting.FieldFacet("date", reverse=sort == "newest")]
+    )
+
+
+def _facet_values(groups: dict[Any, int]) -> list[FacetValue]:
+    values = [
+        FacetValue(key.decode("utf-8") if isinstance(key, bytes) else str(key), count)
+        for key, count in groups.items()
+        if key not in (None, "", b"")
+    ]
+    values.sort(key=lambda item: (-item.count, item.value))
+    return values[:FACET_LIMIT]
+
+
+def _date_text(value: Any) -> str | None:
+    return value.date().isoformat() if isinstance(value, dt.datetime) else None
+
+
+def _describe(parsed: ParsedQuery) -> str:
+    if parsed.is_everything:
+        return "all releases"
+    if parsed.query is wq.NullQuery:
+        return "nothing to search for (only common words or symbols)"
+    text = str(parsed.query)
+    return f"{text} (read as plain words)" if parsed.degraded else text

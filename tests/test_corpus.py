@@ -1,0 +1,108 @@
+"""Reading corpus files: the formats, the fields, and every kind of bad record."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from indexer.corpus import load_corpus
+
+SEED = Path(__file__).resolve().parent.parent / "corpus"
+
+
+def test_seed_corpus_has_the_twelve_releases_of_the_page() -> None:
+    corpus = load_corpus(SEED)
+    assert corpus.errors == []
+    titles = {record.title for record in corpus.records}
+    assert len(titles) == 12
+    assert "Syrian Democratic Forces Liberate Raqqa" in titles
+    assert "Coalition engineers erect steel bridge in Raqqah" in titles  # title-only release
+
+
+def test_markdown_release_fields(tmp_path: Path, write_release: Callable[..., Path]) -> None:
+    write_release(
+        "news/first.md",
+        """
+        title: Coalition meets
+        date: 2018-02-13
+        url: https://example.org/first
+        tags: [Kuwait, Iraq]
+        source: Coalition
+        caption: Ministers gather
+        """,
+        "\nThe body text.\n",
+    )
+    (record,) = load_corpus(tmp_path / "corpus").records
+    assert record.id == "news/first"
+    assert record.title == "Coalition meets"
+    assert record.date == dt.date(2018, 2, 13)
+    assert record.url == "https://example.org/first"
+    assert record.tags == ("Kuwait", "Iraq")
+    assert record.source == "Coalition"
+    assert record.body == "The body text."
+    assert record.extra == {"caption": "Ministers gather"}
+
+
+def test_json_lines_keep_extra_fields(tmp_path: Path) -> None:
+    path = tmp_path / "releases.jsonl.gz"
+    rows = [
+        {"id": "doj-1", "title": "Hate crime charges", "date": "2017-03-01", "topics": ["Hate Crimes"],
+         "agency": "U.S. Department of Justice, Office of Public Affairs", "pr_number": None},
+        {"id": "doj-2", "title": "Tax fraud plea", "date": "2017-03-02T10:00:00Z", "topics": []},
+    ]
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.write("\n".join(json.dumps(row) for row in rows) + "\n")
+    corpus = load_corpus(path)
+    assert corpus.errors == []
+    first, second = corpus.records
+    assert first.extra == {"topics": ["Hate Crimes"], "agency": "U.S. Department of Justice, Office of Public Affairs"}
+    assert second.date == dt.date(2017, 3, 2)
+    assert second.extra == {}
+
+
+def test_variants_file_is_not_read_as_a_release() -> None:
+    assert all(record.id != "variants" for record in load_corpus(SEED).records)
+
+
+def test_bad_records_are_reported_with_path_line_and_field(tmp_path: Path, write_release: Callable[..., Path]) -> None:
+    corpus_dir = tmp_path / "corpus"
+    write_release("good.md", "title: Fine")
+    write_release("no-title.md", "date: 2018-01-01\ntags: [x]")
+    write_release("bad-date.md", "title: Bad date\ndate: 2018-02-30")
+    write_release("bad-yaml.md", "title: [unclosed")
+    (corpus_dir / "rows.jsonl").write_text(
+        '{"id": "a", "title": "Row"}\nnot json\n[1, 2]\n{"id": "b", "title": ""}\n{"id": "c", "title": "T", "tags": 5}\n',
+        encoding="utf-8",
+    )
+    corpus = load_corpus(corpus_dir)
+    assert [record.id for record in corpus.records] == ["good", "a"]
+    messages = sorted(str(error) for error in corpus.errors)
+    assert messages == sorted(
+        [
+            f"{corpus_dir}/bad-date.md:3: date: not a valid ISO 8601 date: '2018-02-30'",
+            f"{corpus_dir}/bad-yaml.md:2: front matter: invalid YAML: expected ',' or ']', but got '<stream end>'",
+            f"{corpus_dir}/no-title.md:1: title: missing; every release needs a title",
+            f"{corpus_dir}/rows.jsonl:2: json: invalid JSON: Expecting value at column 1",
+            f"{corpus_dir}/rows.jsonl:3: json: each line must be a JSON object",
+            f"{corpus_dir}/rows.jsonl:4: title: missing; every release needs a title",
+            f"{corpus_dir}/rows.jsonl:5: tags: expected a list of strings, got int",
+        ]
+    )
+
+
+def test_duplicate_ids_name_both_places(tmp_path: Path, write_release: Callable[..., Path]) -> None:
+    write_release("a.md", "id: same\ntitle: First")
+    write_release("b.md", "id: same\ntitle: Second")
+    corpus = load_corpus(tmp_path / "corpus")
+    assert [record.title for record in corpus.records] == ["First"]
+    (error,) = corpus.errors
+    assert str(error) == f"{tmp_path}/corpus/b.md:1: id: duplicate id 'same', first defined at {tmp_path}/corpus/a.md:1"
+
+
+def test_file_that_is_not_utf8_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "latin1.md").write_bytes("---\ntitle: Caf\xe9\n---\n".encode("latin-1"))
+    corpus = load_corpus(tmp_path)
+    assert [str(error) for error in corpus.errors] == [f"{tmp_path}/latin1.md: file: not UTF-8 text (byte 14)"]

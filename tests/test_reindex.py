@@ -1,0 +1,139 @@
+"""The reindex command: builds, incremental runs, exit codes and the JSON summary."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from indexer.cli import main
+from indexer.store import IndexStore
+from search_app.service import SearchRequest, SearchService
+
+BIN = Path(sys.executable).parent
+
+
+def run(*args: str | Path) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, [str(arg) for arg in args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def summary(*args: str | Path) -> dict[str, object]:
+    code, out, _ = run(*args, "--json")
+    data = json.loads(out)
+    data["exit"] = code
+    return data
+
+
+def titles(index_dir: Path, q: str = "") -> list[str]:
+    result = SearchService(index_dir).search(SearchRequest(q=q, per_page=100))
+    return sorted(hit.title for hit in result.hits)
+
+
+def test_reindex_builds_the_seed_corpus_and_prints_a_summary(corpus_dir: Path, tmp_path: Path) -> None:
+    code, out, err = run("--corpus", corpus_dir, "--index", tmp_path / "ix")
+    assert code == 0
+    assert err == ""
+    assert out.startswith("full build: 12 added, 0 updated, 0 deleted, 0 unchanged, 0 skipped; 12 releases in the index (")
+    assert len(titles(tmp_path / "ix")) == 12
+
+
+def test_reindex_unchanged_corpus_writes_nothing(corpus_dir: Path, tmp_path: Path) -> None:
+    run("--corpus", corpus_dir, "--index", tmp_path / "ix")
+    generation = IndexStore(tmp_path / "ix").require_current()
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in generation.path.iterdir())
+    data = summary("--corpus", corpus_dir, "--index", tmp_path / "ix")
+    assert (data["added"], data["updated"], data["deleted"], data["unchanged"]) == (0, 0, 0, 12)
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in generation.path.iterdir()) == before
+
+
+def test_reindex_incremental_adds_updates_and_deletes(corpus_dir: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "ix"
+    run("--corpus", corpus_dir, "--index", index_dir)
+    edited = corpus_dir / "global-coalition-to-meet-in-kuwait.md"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("Kuwait, to affirm", "Kuwait City, to affirm"))
+    (corpus_dir / "coalition-engineers-erect-steel-bridge-in-raqqah.md").unlink()
+    (corpus_dir / "new.md").write_text("---\ntitle: Coalition opens a new bridge\n---\nA pontoon bridge.\n")
+    data = summary("--corpus", corpus_dir, "--index", index_dir)
+    assert (data["added"], data["updated"], data["deleted"], data["unchanged"]) == (1, 1, 1, 10)
+    assert data["documents"] == 12 and data["exit"] == 0
+    assert titles(index_dir, "bridge") == ["Coalition opens a new bridge"]
+    assert titles(index_dir, '"Kuwait City"') == ["Global Coalition to meet in Kuwait", "Guiding Principles from the Global Coalition to defeat Daesh"]
+
+
+def test_reindex_skips_bad_records_reports_them_and_exits_1(corpus_dir: Path, tmp_path: Path) -> None:
+    (corpus_dir / "broken.md").write_text("---\ndate: 2018-01-01\n---\nNo title here.\n")
+    code, out, err = run("--corpus", corpus_dir, "--index", tmp_path / "ix")
+    assert code == 1
+    assert err == f"{corpus_dir}/broken.md:1: title: missing; every release needs a title\n"
+    assert "12 added" in out and "1 skipped" in out
+
+
+def test_reindex_json_summary_lists_errors(corpus_dir: Path, tmp_path: Path) -> None:
+    (corpus_dir / "rows.jsonl").write_text('{"id": "x", "title": "Fine"}\n{oops\n')
+    data = summary("--corpus", corpus_dir, "--index", tmp_path / "ix")
+    assert data["exit"] == 1
+    assert set(data) >= {"added", "updated", "deleted", "unchanged", "skipped", "errors", "documents", "seconds"}
+    assert data["added"] == 13 and data["skipped"] == 1 and data["documents"] == 13
+    assert data["errors"] == [
+        {
+            "path": f"{corpus_dir}/rows.jsonl",
+            "line": 2,
+            "field": "json",
+            "message": "invalid JSON: Expecting property name enclosed in double quotes at column 2",
+        }
+    ]
+
+
+def test_reindex_strict_stops_and_changes_nothing(corpus_dir: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "ix"
+    run("--corpus", corpus_dir, "--index", index_dir)
+    (corpus_dir / "new.md").write_text("---\ntitle: A new release\n---\n")
+    (corpus_dir / "zz-broken.md").write_text("---\ntitle: Bad\ndate: yesterday\n---\n")
+    code, out, err = run("--corpus", corpus_dir, "--index", index_dir, "--strict")
+    assert code == 2
+    assert out == ""
+    assert err == (
+        f"reindex: {corpus_dir}/zz-broken.md:3: date: not a valid ISO 8601 date: 'yesterday' "
+        "(stopped by --strict; the index was not changed)\n"
+    )
+    assert "A new release" not in titles(index_dir)
+
+
+def test_reindex_missing_corpus_is_a_usage_error(tmp_path: Path) -> None:
+    code, _, err = run("--corpus", tmp_path / "nowhere", "--index", tmp_path / "ix")
+    assert code == 2
+    assert err == f"reindex: Corpus path {tmp_path}/nowhere does not exist.\n"
+
+
+def test_second_reindex_waits_then_exits_2(corpus_dir: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "ix"
+    with IndexStore(index_dir).writer_lock(wait_seconds=0):
+        code, _, err = run("--corpus", corpus_dir, "--index", index_dir, "--wait", "0.3")
+    assert code == 2
+    assert err == f"reindex: Another reindex holds the index at {index_dir}; gave up after waiting 0.3 s.\n"
+
+
+def test_full_rebuild_swaps_generation_and_service_follows(corpus_dir: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "ix"
+    run("--corpus", corpus_dir, "--index", index_dir)
+    service = SearchService(index_dir)
+    first = service.health()["generation"]
+    (corpus_dir / "new.md").write_text("---\ntitle: Coalition opens a new bridge\n---\n")
+    assert summary("--corpus", corpus_dir, "--index", index_dir, "--full")["added"] == 13
+    assert service.health()["generation"] != first
+    assert service.search(SearchRequest(q='"new bridge"')).total == 1
+
+
+def test_reindex_runs_as_a_console_script_and_as_a_module(corpus_dir: Path, tmp_path: Path) -> None:
+    for command in ([str(BIN / "reindex")], [sys.executable, "-m", "indexer"]):
+        out = subprocess.run(
+            [*command, "--corpus", str(corpus_dir), "--index", str(tmp_path / "ix"), "--json"],
+            capture_output=True, text=True, check=True,
+        )
+        assert json.loads(out.stdout)["documents"] == 12
+        assert out.stderr == ""  # no progress bar when not on a terminal
