@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import frontmatter
 import yaml
@@ -30,8 +31,8 @@ _StringDateLoader.yaml_implicit_resolvers = {
 }
 
 
-class _FrontMatterYAML(frontmatter.YAMLHandler):  # type: ignore[misc]
-    def load(self, fm: str, **kwargs: object) -> object:
+class _FrontMatterYAML(frontmatter.YAMLHandler):
+    def load(self, fm: str, **kwargs: object) -> Any:
         return yaml.load(fm, Loader=_StringDateLoader)  # noqa: S506 - a SafeLoader subclass
 
 

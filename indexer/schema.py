@@ -30,7 +30,7 @@ def keyword_list_analyzer() -> Analyzer:
     return RegexTokenizer(r"[^\x1f]+")
 
 
-class KeywordListField(KEYWORD):  # type: ignore[misc]
+class KeywordListField(KEYWORD):
     """A stored, facetable list of exact values (tags and extra fields).
 
     Values are indexed whole (case and spaces kept) and also kept in a list

@@ -15,7 +15,8 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 def service() -> SearchService:
     """Return the app's search service."""
-    return current_app.extensions["search_service"]  # type: ignore[no-any-return]
+    found: SearchService = current_app.extensions["search_service"]
+    return found
 
 
 @bp.get("/search")

@@ -17,6 +17,7 @@ from whoosh.highlight import (
     BasicFragmentScorer,
     ContextFragmenter,
     Formatter,
+    Fragment,
     WholeFragmenter,
     top_fragments,
 )
@@ -94,14 +95,28 @@ def highlight_snippet(text: str, terms: MatchTerms, *, top: int = 2, chars: int 
     if terms:
         fragmenter = ContextFragmenter(maxchars=chars, surround=chars // 3)
         fragments = top_fragments(
-            fragmenter.fragment_tokens(text, _tokens(text, terms)), top, BasicFragmentScorer(), FIRST, minscore=1
+            fragmenter.fragment_tokens(text, _tokens(text, terms)),
+            top,
+            BasicFragmentScorer(),
+            FIRST,
+            minscore=1,
         )
         if fragments:
             fragments.sort(key=lambda fragment: fragment.startchar)
+            for fragment in fragments:
+                _widen_to_whitespace(text, fragment)
             prefix = "… " if fragments[0].startchar > 0 else ""
             suffix = " …" if fragments[-1].endchar < len(text) else ""
             return prefix + _formatter.format(fragments) + suffix
     return opening(text, chars)
+
+
+def _widen_to_whitespace(text: str, fragment: Fragment) -> None:
+    """Move a fragment's edges out to whitespace, so no word or symbol is cut."""
+    while fragment.startchar > 0 and not text[fragment.startchar - 1].isspace():
+        fragment.startchar -= 1
+    while fragment.endchar < len(text) and not text[fragment.endchar].isspace():
+        fragment.endchar += 1
 
 
 def opening(text: str, chars: int = SNIPPET_CHARS) -> str:

@@ -13,7 +13,7 @@ from gunicorn.app.base import BaseApplication
 from indexer.settings import DEFAULT_INDEX, INDEX_ENV
 
 
-class GunicornServer(BaseApplication):  # type: ignore[misc]
+class GunicornServer(BaseApplication):
     """Run a Flask app factory under gunicorn with the given settings."""
 
     def __init__(self, options: dict[str, Any]) -> None:
@@ -33,13 +33,31 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(1, 65535), envvar="PORT", default=8000, show_default=True,
-              help="Port to listen on. Env: PORT.")
-@click.option("--workers", type=click.IntRange(1, 64), envvar="RELEASE_SEARCH_WORKERS",
-              default=min(4, (os.cpu_count() or 1) + 1), show_default=True,
-              help="Worker processes. Env: RELEASE_SEARCH_WORKERS.")
-@click.option("--index", "index_dir", type=click.Path(path_type=Path, file_okay=False), envvar=INDEX_ENV,
-              default=DEFAULT_INDEX, show_default=True, help=f"Index directory to serve. Env: {INDEX_ENV}.")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    envvar="PORT",
+    default=8000,
+    show_default=True,
+    help="Port to listen on. Env: PORT.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    envvar="RELEASE_SEARCH_WORKERS",
+    default=min(4, (os.cpu_count() or 1) + 1),
+    show_default=True,
+    help="Worker processes. Env: RELEASE_SEARCH_WORKERS.",
+)
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar=INDEX_ENV,
+    default=DEFAULT_INDEX,
+    show_default=True,
+    help=f"Index directory to serve. Env: {INDEX_ENV}.",
+)
 def main(host: str, port: int, workers: int, index_dir: Path) -> None:
     """Serve the search page and JSON API on http://HOST:PORT."""
     os.environ[INDEX_ENV] = str(index_dir.resolve())
@@ -50,6 +68,7 @@ def main(host: str, port: int, workers: int, index_dir: Path) -> None:
             "workers": workers,
             "worker_class": "sync",
             "timeout": 30,
+            "limit_request_line": 8190,  # gunicorn's maximum: long pasted queries still arrive
             "graceful_timeout": 10,
             "accesslog": "-",
             "errorlog": "-",

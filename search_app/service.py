@@ -148,7 +148,9 @@ class SearchService:
                 raise IndexUnavailable(f"The index at {self.store.root} cannot be read: {exc}") from None
             old, self._searcher, self._stamp = self._searcher, searcher, stamp
             meta = generation.metadata()
-            self._facet_fields = [f for f in meta.get("facet_fields", ["year", "tags", "source"]) if f in searcher.schema]
+            self._facet_fields = [
+                f for f in meta.get("facet_fields", ["year", "tags", "source"]) if f in searcher.schema
+            ]
             if old is not None:
                 old.close()
             return searcher

@@ -37,7 +37,14 @@ def suggest_spelling(searcher: Searcher, text: str) -> str | None:
         candidates = {s for corrector in correctors for s in corrector.suggest(word, limit=3, maxdist=2)}
         if candidates:
             # Closest first, then the word most releases use.
-            best = min(candidates, key=lambda c: (edit_distance(word, c, transpositions=True), -_frequency(reader, fields, c), c))
+            best = min(
+                candidates,
+                key=lambda c: (
+                    edit_distance(word, c, transpositions=True),
+                    -_frequency(reader, fields, c),
+                    c,
+                ),
+            )
             pieces.append(best)
             changed = True
         else:
@@ -48,4 +55,3 @@ def suggest_spelling(searcher: Searcher, text: str) -> str | None:
 
 def _frequency(reader: object, fields: list[str], word: str) -> int:
     return sum(reader.doc_frequency(name, word) for name in fields)  # type: ignore[attr-defined]
-

@@ -58,7 +58,9 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def app(seed_index: Path) -> Flask:
-    return create_app({"INDEX_DIR": seed_index, "VARIANTS_PATH": SEED_CORPUS / "variants.txt", "TESTING": True})
+    return create_app(
+        {"INDEX_DIR": seed_index, "VARIANTS_PATH": SEED_CORPUS / "variants.txt", "TESTING": True}
+    )
 
 
 @pytest.fixture

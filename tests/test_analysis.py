@@ -64,5 +64,7 @@ def test_index_reopens_and_searches_in_a_fresh_process(seed_index: Path) -> None
         "s = ix.searcher(); q = QueryParser('title', ix.schema).parse('liberated');"
         "print(len(s.search(q)))"
     )
-    out = subprocess.run([sys.executable, "-c", script, str(seed_index)], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(seed_index)], capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "2"

@@ -49,8 +49,14 @@ def test_markdown_release_fields(tmp_path: Path, write_release: Callable[..., Pa
 def test_json_lines_keep_extra_fields(tmp_path: Path) -> None:
     path = tmp_path / "releases.jsonl.gz"
     rows = [
-        {"id": "doj-1", "title": "Hate crime charges", "date": "2017-03-01", "topics": ["Hate Crimes"],
-         "agency": "U.S. Department of Justice, Office of Public Affairs", "pr_number": None},
+        {
+            "id": "doj-1",
+            "title": "Hate crime charges",
+            "date": "2017-03-01",
+            "topics": ["Hate Crimes"],
+            "agency": "U.S. Department of Justice, Office of Public Affairs",
+            "pr_number": None,
+        },
         {"id": "doj-2", "title": "Tax fraud plea", "date": "2017-03-02T10:00:00Z", "topics": []},
     ]
     with gzip.open(path, "wt", encoding="utf-8") as handle:
@@ -58,7 +64,10 @@ def test_json_lines_keep_extra_fields(tmp_path: Path) -> None:
     corpus = load_corpus(path)
     assert corpus.errors == []
     first, second = corpus.records
-    assert first.extra == {"topics": ["Hate Crimes"], "agency": "U.S. Department of Justice, Office of Public Affairs"}
+    assert first.extra == {
+        "topics": ["Hate Crimes"],
+        "agency": "U.S. Department of Justice, Office of Public Affairs",
+    }
     assert second.date == dt.date(2017, 3, 2)
     assert second.extra == {}
 
@@ -67,7 +76,9 @@ def test_variants_file_is_not_read_as_a_release() -> None:
     assert all(record.id != "variants" for record in load_corpus(SEED).records)
 
 
-def test_bad_records_are_reported_with_path_line_and_field(tmp_path: Path, write_release: Callable[..., Path]) -> None:
+def test_bad_records_are_reported_with_path_line_and_field(
+    tmp_path: Path, write_release: Callable[..., Path]
+) -> None:
     corpus_dir = tmp_path / "corpus"
     write_release("good.md", "title: Fine")
     write_release("no-title.md", "date: 2018-01-01\ntags: [x]")
@@ -99,10 +110,15 @@ def test_duplicate_ids_name_both_places(tmp_path: Path, write_release: Callable[
     corpus = load_corpus(tmp_path / "corpus")
     assert [record.title for record in corpus.records] == ["First"]
     (error,) = corpus.errors
-    assert str(error) == f"{tmp_path}/corpus/b.md:1: id: duplicate id 'same', first defined at {tmp_path}/corpus/a.md:1"
+    assert (
+        str(error)
+        == f"{tmp_path}/corpus/b.md:1: id: duplicate id 'same', first defined at {tmp_path}/corpus/a.md:1"
+    )
 
 
 def test_file_that_is_not_utf8_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "latin1.md").write_bytes("---\ntitle: Caf\xe9\n---\n".encode("latin-1"))
     corpus = load_corpus(tmp_path)
-    assert [str(error) for error in corpus.errors] == [f"{tmp_path}/latin1.md: file: not UTF-8 text (byte 14)"]
+    assert [str(error) for error in corpus.errors] == [
+        f"{tmp_path}/latin1.md: file: not UTF-8 text (byte 14)"
+    ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -38,7 +37,9 @@ def test_reindex_builds_the_seed_corpus_and_prints_a_summary(corpus_dir: Path, t
     code, out, err = run("--corpus", corpus_dir, "--index", tmp_path / "ix")
     assert code == 0
     assert err == ""
-    assert out.startswith("full build: 12 added, 0 updated, 0 deleted, 0 unchanged, 0 skipped; 12 releases in the index (")
+    assert out.startswith(
+        "full build: 12 added, 0 updated, 0 deleted, 0 unchanged, 0 skipped; 12 releases in the index ("
+    )
     assert len(titles(tmp_path / "ix")) == 12
 
 
@@ -55,14 +56,19 @@ def test_reindex_incremental_adds_updates_and_deletes(corpus_dir: Path, tmp_path
     index_dir = tmp_path / "ix"
     run("--corpus", corpus_dir, "--index", index_dir)
     edited = corpus_dir / "global-coalition-to-meet-in-kuwait.md"
-    edited.write_text(edited.read_text(encoding="utf-8").replace("Kuwait, to affirm", "Kuwait City, to affirm"))
+    edited.write_text(
+        edited.read_text(encoding="utf-8").replace("Kuwait, to affirm", "Kuwait City, to affirm")
+    )
     (corpus_dir / "coalition-engineers-erect-steel-bridge-in-raqqah.md").unlink()
     (corpus_dir / "new.md").write_text("---\ntitle: Coalition opens a new bridge\n---\nA pontoon bridge.\n")
     data = summary("--corpus", corpus_dir, "--index", index_dir)
     assert (data["added"], data["updated"], data["deleted"], data["unchanged"]) == (1, 1, 1, 10)
     assert data["documents"] == 12 and data["exit"] == 0
     assert titles(index_dir, "bridge") == ["Coalition opens a new bridge"]
-    assert titles(index_dir, '"Kuwait City"') == ["Global Coalition to meet in Kuwait", "Guiding Principles from the Global Coalition to defeat Daesh"]
+    assert titles(index_dir, '"Kuwait City"') == [
+        "Global Coalition to meet in Kuwait",
+        "Guiding Principles from the Global Coalition to defeat Daesh",
+    ]
 
 
 def test_reindex_skips_bad_records_reports_them_and_exits_1(corpus_dir: Path, tmp_path: Path) -> None:
@@ -77,7 +83,16 @@ def test_reindex_json_summary_lists_errors(corpus_dir: Path, tmp_path: Path) -> 
     (corpus_dir / "rows.jsonl").write_text('{"id": "x", "title": "Fine"}\n{oops\n')
     data = summary("--corpus", corpus_dir, "--index", tmp_path / "ix")
     assert data["exit"] == 1
-    assert set(data) >= {"added", "updated", "deleted", "unchanged", "skipped", "errors", "documents", "seconds"}
+    assert set(data) >= {
+        "added",
+        "updated",
+        "deleted",
+        "unchanged",
+        "skipped",
+        "errors",
+        "documents",
+        "seconds",
+    }
     assert data["added"] == 13 and data["skipped"] == 1 and data["documents"] == 13
     assert data["errors"] == [
         {
@@ -133,7 +148,9 @@ def test_reindex_runs_as_a_console_script_and_as_a_module(corpus_dir: Path, tmp_
     for command in ([str(BIN / "reindex")], [sys.executable, "-m", "indexer"]):
         out = subprocess.run(
             [*command, "--corpus", str(corpus_dir), "--index", str(tmp_path / "ix"), "--json"],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         assert json.loads(out.stdout)["documents"] == 12
         assert out.stderr == ""  # no progress bar when not on a terminal

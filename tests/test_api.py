@@ -1,0 +1,127 @@
+"""The JSON API: the documented shape, the error shape, and that nothing typed gives a 500."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from search_app import create_app
+
+HIT_KEYS = {"id", "title", "date", "url", "tags", "score", "title_html", "snippet_html"}
+TOP_KEYS = {"query", "page", "per_page", "total", "pages", "took_ms", "hits", "facets", "suggestion"}
+
+
+def test_search_answers_the_documented_shape(client: FlaskClient) -> None:
+    response = client.get("/api/search?q=liberated")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    data = response.get_json()
+    assert TOP_KEYS <= set(data)
+    assert (data["query"], data["page"], data["per_page"], data["total"], data["pages"]) == (
+        "liberated",
+        1,
+        10,
+        5,
+        1,
+    )
+    assert isinstance(data["took_ms"], float)
+    for hit in data["hits"]:
+        assert HIT_KEYS <= set(hit)
+        assert hit["date"] is None or re.fullmatch(r"\d{4}-\d\d-\d\d", hit["date"])
+        assert isinstance(hit["tags"], list) and isinstance(hit["score"], float)
+    titles = {hit["title"]: hit["title_html"] for hit in data["hits"][:2]}
+    assert titles == {
+        "Syrian Democratic Forces Liberate Raqqa": "Syrian Democratic Forces <mark>Liberate</mark> Raqqa",
+        "Iraqi Forces Launch Offensive to Liberate Final Daesh Stronghold in Iraq": "Iraqi Forces Launch Offensive to <mark>Liberate</mark> Final Daesh Stronghold in Iraq",
+    }
+    assert all(set(item) == {"value", "count"} for values in data["facets"].values() for item in values)
+
+
+def test_search_pages_and_per_page(client: FlaskClient) -> None:
+    data = client.get("/api/search?q=&per_page=5&page=3").get_json()
+    assert (data["total"], data["pages"], len(data["hits"])) == (12, 3, 2)
+
+
+@pytest.mark.parametrize(
+    ("query", "param", "message"),
+    [
+        ("page=0", "page", "page must be between 1 and 1000, got 0."),
+        ("page=two", "page", "page must be a whole number, got 'two'."),
+        ("per_page=101", "per_page", "per_page must be between 1 and 100, got 101."),
+        ("sort=random", "sort", "sort must be one of relevance, newest, oldest, got 'random'."),
+        ("from=2018-13-01", "from", "from must be a date as YYYY-MM-DD, got '2018-13-01'."),
+        ("from=2019-01-01&to=2018-01-01", "from", "from must not be after to."),
+    ],
+)
+def test_bad_parameters_get_a_400_naming_them(
+    client: FlaskClient, query: str, param: str, message: str
+) -> None:
+    response = client.get("/api/search?" + query)
+    assert response.status_code == 400
+    assert response.get_json() == {"error": {"code": "bad_parameter", "message": message, "param": param}}
+
+
+def test_unknown_routes_and_methods_use_the_error_shape(client: FlaskClient) -> None:
+    missing = client.get("/api/nothing-here")
+    assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
+    wrong = client.post("/api/search")
+    assert wrong.status_code == 405 and wrong.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_release_by_id_with_related_ids(client: FlaskClient) -> None:
+    data = client.get("/api/releases/syrian-democratic-forces-liberate-raqqa").get_json()
+    assert data["title"] == "Syrian Democratic Forces Liberate Raqqa"
+    assert data["date"] == "2017-10-20" and "Raqqa" in data["tags"]
+    assert data["related"] and "syrian-democratic-forces-liberate-raqqa" not in data["related"]
+    unknown = client.get("/api/releases/no-such-release")
+    assert unknown.status_code == 404
+    assert unknown.get_json() == {
+        "error": {"code": "not_found", "message": "No release with id 'no-such-release'.", "param": "id"}
+    }
+
+
+def test_healthz_reports_documents_and_generation(client: FlaskClient) -> None:
+    data = client.get("/healthz").get_json()
+    assert data["status"] == "ok" and data["documents"] == 12 and data["generation"].startswith("gen-")
+
+
+def test_missing_index_is_a_clear_503(tmp_path: Path) -> None:
+    client = create_app({"INDEX_DIR": tmp_path / "none", "VARIANTS_PATH": None}).test_client()
+    response = client.get("/api/search?q=x")
+    assert response.status_code == 503
+    assert response.get_json()["error"] == {
+        "code": "index_unavailable",
+        "message": f"No index at {tmp_path}/none yet; run reindex to build one.",
+        "param": None,
+    }
+    assert client.get("/healthz").status_code == 503
+    page = client.get("/?q=x")
+    assert page.status_code == 503 and b"run reindex to build one" in page.data
+
+
+@pytest.mark.parametrize(
+    "q",
+    ['"', "(", "title:", "*:*", "a~~~", "[a TO", "%00", "NOT", "date:2018-99", "\u202e\u0000", "x" * 3000],
+)
+def test_odd_queries_over_real_http_never_fail(live_server: str, q: str) -> None:
+    url = live_server + "/api/search?" + urllib.parse.urlencode({"q": q})
+    with urllib.request.urlopen(url, timeout=10) as response:
+        assert response.status == 200
+        assert "hits" in json.load(response)
+
+
+def test_real_server_answers_liberated(live_server: str) -> None:
+    with urllib.request.urlopen(live_server + "/api/search?q=liberated", timeout=10) as response:
+        data = json.load(response)
+    assert "<mark>Liberate</mark>" in data["hits"][0]["title_html"]
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(live_server + "/api/search?per_page=0", timeout=10)
+    assert error.value.code == 400
+    assert json.load(error.value)["error"]["param"] == "per_page"
+    error.value.close()
