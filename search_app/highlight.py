@@ -92,6 +92,8 @@ def highlight_snippet(text: str, terms: MatchTerms, *, top: int = 2, chars: int 
     """Return the best passages of ``text`` with matched words marked, else its opening."""
     if not text:
         return ""
+    if len(text) <= chars:
+        return highlight_whole(text, terms)
     if terms:
         fragmenter = ContextFragmenter(maxchars=chars, surround=chars // 3)
         fragments = top_fragments(

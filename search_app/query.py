@@ -55,7 +55,7 @@ def parse_query(text: str, schema: Schema, variants: NameVariants) -> ParsedQuer
     if query is wq.NullQuery and NEGATION.search(text):
         # Only exclusions ("-daesh"): exclude from everything rather than match nothing.
         query = parser.parse("*:* " + text)
-    if query is wq.NullQuery or query is None or _has_error(query):
+    if query is wq.NullQuery or _has_error(query):
         plain = SYNTAX_CHARACTERS.sub(" ", text)
         query = parser.parse(" ".join(plain.split())) if plain.strip() else wq.NullQuery
         degraded = True

@@ -92,6 +92,7 @@ class SearchResult:
     suggestion: str | None
     parsed: str
     variants: list[str]
+    degraded: bool  # the query could not be read as written and was read as plain words
 
 
 @dataclass(frozen=True)
@@ -208,6 +209,7 @@ class SearchService:
             suggestion=suggestion,
             parsed=_describe(parsed),
             variants=parsed.variants,
+            degraded=parsed.degraded,
         )
 
     def _facets(self) -> dict[str, sorting.FacetType]:
