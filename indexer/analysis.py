@@ -41,8 +41,17 @@ _snowball = SnowballStemmer("english")
 
 
 def snowball_stem(word: str) -> str:
-    """Stem one normalised word with NLTK's Snowball (English) stemmer."""
+    """Stem one normalised word with NLTK's Snowball (English) stemmer.
+
+    Uncached: the analyzer's ``StemFilter`` wraps its own cache around it.
+    """
     return str(_snowball.stem(word))
+
+
+@lru_cache(maxsize=100_000)
+def cached_stem(word: str) -> str:
+    """Stem like :func:`snowball_stem`, remembering the answers (for highlighting)."""
+    return snowball_stem(word)
 
 
 @lru_cache(maxsize=200_000)

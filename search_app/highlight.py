@@ -22,7 +22,7 @@ from whoosh.highlight import (
     top_fragments,
 )
 
-from indexer.analysis import STOP_WORDS, exact_analyzer, snowball_stem
+from indexer.analysis import STOP_WORDS, cached_stem, exact_analyzer
 
 STEMMED_FIELDS = frozenset({"title", "body", "extra_text"})
 EXACT_FIELDS = frozenset({"title_exact", "body_exact"})
@@ -63,7 +63,7 @@ class MatchTerms:
         """Tell whether a normalised word of the text is one the query looks for."""
         if word in self.exact:
             return True
-        return word not in STOP_WORDS and snowball_stem(word) in self.stems
+        return word not in STOP_WORDS and cached_stem(word) in self.stems
 
 
 def _tokens(text: str, terms: MatchTerms) -> list[Token]:
