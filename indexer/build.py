@@ -96,7 +96,8 @@ def reindex(
         if full or current is None:
             summary = _full_build(store, corpus.records, progress)
         else:
-            summary = _incremental(current, corpus.records, progress)
+            unreadable = {error.path for error in corpus.errors}
+            summary = _incremental(current, corpus.records, unreadable, progress)
     summary.errors = corpus.errors
     summary.skipped = len(corpus.errors)
     summary.seconds = time.perf_counter() - started
@@ -155,19 +156,25 @@ def _full_build(store: IndexStore, records: list[ReleaseRecord], progress: Progr
     return ReindexSummary(added=len(records), documents=len(records), full=True, generation=generation.name)
 
 
-def _incremental(generation: Generation, records: list[ReleaseRecord], progress: Progress) -> ReindexSummary:
+def _incremental(
+    generation: Generation, records: list[ReleaseRecord], unreadable: set[str], progress: Progress
+) -> ReindexSummary:
+    """Write only what changed. Releases from files with bad records are kept as
+    indexed, so a broken edit never deletes a release that was searchable."""
     ix = index.open_dir(str(generation.path))
     with ix.searcher() as searcher:
-        indexed = {fields["id"]: fields.get("content_hash") for fields in searcher.all_stored_fields()}
+        stored = list(searcher.all_stored_fields())
+    indexed = {fields["id"]: fields.get("content_hash") for fields in stored}
+    kept = {fields["id"] for fields in stored if fields.get("source_path") in unreadable}
     wanted = {record.id: record for record in records}
     changed = [record for record in records if indexed.get(record.id) != record.content_hash()]
-    removed = [doc_id for doc_id in indexed if doc_id not in wanted]
+    removed = [doc_id for doc_id in indexed if doc_id not in wanted and doc_id not in kept]
     summary = ReindexSummary(
         added=sum(1 for record in changed if record.id not in indexed),
         updated=sum(1 for record in changed if record.id in indexed),
         deleted=len(removed),
         unchanged=len(records) - len(changed),
-        documents=len(wanted),
+        documents=len(set(wanted) | kept),
         generation=generation.name,
     )
     if not changed and not removed:
@@ -188,7 +195,7 @@ def _incremental(generation: Generation, records: list[ReleaseRecord], progress:
     writer.commit()
     ix.close()
     facets = generation.metadata().get("facet_fields", ["year", "tags", "source"])
-    _write_metadata(generation, len(wanted), facets)
+    _write_metadata(generation, summary.documents, facets)
     return summary
 
 

@@ -17,6 +17,7 @@ RESERVED_NAMES = frozenset(KNOWN_FIELDS) | {
     "body_exact",
     "extra_text",
     "content_hash",
+    "source_path",
     "caption_text",
 }
 

@@ -45,6 +45,12 @@ class ReleaseRecord:
     extra: dict[str, ExtraValue] = field(default_factory=dict)
     origin: str = ""  # "path:line" where the record was read, for error messages
 
+    @property
+    def source_path(self) -> str:
+        """Return the file the record was read from."""
+        path, _, line = self.origin.rpartition(":")
+        return path if line.isdigit() else self.origin
+
     def content_hash(self) -> str:
         """Return a digest of everything indexed, to detect changed releases."""
         data = {

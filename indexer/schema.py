@@ -67,6 +67,7 @@ def build_schema(extra_fields: list[str]) -> Schema:
         tags=keyword_list_field(),
         source=ID(stored=True, sortable=True),
         content_hash=STORED(),
+        source_path=STORED(),
     )
     for name in extra_fields:
         schema.add(name, keyword_list_field())
@@ -83,6 +84,7 @@ def record_to_document(record: ReleaseRecord) -> dict[str, Any]:
         "body_exact": record.body,
         "dated": 1 if record.date else 0,
         "content_hash": record.content_hash(),
+        "source_path": record.source_path,
     }
     if record.date:
         doc["date"] = dt.datetime.combine(record.date, dt.time())

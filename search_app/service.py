@@ -263,7 +263,18 @@ class SearchService:
         stored = self.searcher().document(id=release_id)
         if stored is None:
             return None
-        known = {"id", "title", "body", "date", "url", "tags", "source", "year", "content_hash"}
+        known = {
+            "id",
+            "title",
+            "body",
+            "date",
+            "url",
+            "tags",
+            "source",
+            "year",
+            "content_hash",
+            "source_path",
+        }
         return Release(
             id=stored["id"],
             title=stored.get("title", ""),

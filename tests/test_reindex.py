@@ -154,3 +154,13 @@ def test_reindex_runs_as_a_console_script_and_as_a_module(corpus_dir: Path, tmp_
         )
         assert json.loads(out.stdout)["documents"] == 12
         assert out.stderr == ""  # no progress bar when not on a terminal
+
+
+def test_broken_edit_keeps_the_indexed_release(corpus_dir: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "ix"
+    run("--corpus", corpus_dir, "--index", index_dir)
+    broken = corpus_dir / "global-coalition-to-meet-in-kuwait.md"
+    broken.write_text("---\ntitle: [oops\n---\n", encoding="utf-8")
+    data = summary("--corpus", corpus_dir, "--index", index_dir)
+    assert (data["exit"], data["deleted"], data["skipped"], data["documents"]) == (1, 0, 1, 12)
+    assert "Global Coalition to meet in Kuwait" in titles(index_dir)
