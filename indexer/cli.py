@@ -32,7 +32,7 @@ def _progress_bar(records: Iterable[ReleaseRecord], total: int) -> Iterable[Rele
     envvar=CORPUS_ENV,
     default=DEFAULT_CORPUS,
     show_default=True,
-    help=f"Folder or file of releases (.md, .txt, .jsonl, .jsonl.gz). Env: {CORPUS_ENV}.",
+    help=f"Folder or file of releases (.md .txt .jsonl .jsonl.gz .html .xml .rss .atom). Env: {CORPUS_ENV}.",
 )
 @click.option(
     "--index",

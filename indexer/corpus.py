@@ -13,12 +13,17 @@ from typing import Any
 import frontmatter
 import yaml
 
+from indexer.feeds import read_feed
 from indexer.fields import build_record
+from indexer.html_pages import read_html_page
 from indexer.records import RecordError, ReleaseRecord
 
 VARIANTS_FILENAME = "variants.txt"
 FRONT_MATTER_SUFFIXES = (".md", ".markdown", ".txt")
 JSON_LINES_SUFFIXES = (".jsonl", ".jsonl.gz")
+HTML_SUFFIXES = (".html", ".htm")
+FEED_SUFFIXES = (".xml", ".rss", ".atom")
+ALL_SUFFIXES = FRONT_MATTER_SUFFIXES + JSON_LINES_SUFFIXES + HTML_SUFFIXES + FEED_SUFFIXES
 
 
 class _StringDateLoader(yaml.SafeLoader):
@@ -60,7 +65,7 @@ def corpus_files(root: Path) -> list[Path]:
         if path.is_file()
         and not any(part.startswith(".") for part in path.relative_to(root).parts)
         and path.name != VARIANTS_FILENAME
-        and path.name.lower().endswith(FRONT_MATTER_SUFFIXES + JSON_LINES_SUFFIXES)
+        and path.name.lower().endswith(ALL_SUFFIXES)
     )
 
 
@@ -89,6 +94,10 @@ def read_file(path: Path, base: Path) -> Iterator[ReleaseRecord | RecordError]:
     name = path.name.lower()
     if name.endswith(JSON_LINES_SUFFIXES):
         yield from read_json_lines(path, base)
+    elif name.endswith(HTML_SUFFIXES):
+        yield read_html_page(path, base)
+    elif name.endswith(FEED_SUFFIXES):
+        yield from read_feed(path, base)
     else:
         yield read_front_matter(path, base)
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -87,13 +90,13 @@ def wait_until_serving(url: str, process: subprocess.Popen[bytes], seconds: floa
     raise RuntimeError(f"server did not answer {url} within {seconds} s")
 
 
-@pytest.fixture(scope="session")
-def live_server(seed_index: Path) -> Iterator[str]:
-    """The real ``search-app`` command (gunicorn, 2 workers) on 127.0.0.1; yields its base URL."""
+@contextlib.contextmanager
+def serving(index_dir: Path, workers: int = 2) -> Iterator[str]:
+    """Run the real ``search-app`` command (gunicorn) on a free port of 127.0.0.1; yield its base URL."""
     port = free_port()
     env = {**os.environ, "RELEASE_SEARCH_VARIANTS": str(SEED_CORPUS / "variants.txt")}
     process = subprocess.Popen(
-        [str(BIN / "search-app"), "--port", str(port), "--workers", "2", "--index", str(seed_index)],
+        [str(BIN / "search-app"), "--port", str(port), "--workers", str(workers), "--index", str(index_dir)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -105,3 +108,35 @@ def live_server(seed_index: Path) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def live_server(seed_index: Path) -> Iterator[str]:
+    """The real server over the seed index, shared by the tests of a run."""
+    with serving(seed_index) as base:
+        yield base
+
+
+def synthetic_corpus(path: Path, count: int, seed: int = 7) -> Path:
+    """Write ``count`` deterministic releases as JSON Lines (for build and fault tests)."""
+    rng = random.Random(seed)
+    words = [line.strip() for line in WORDS.split() if line.strip()]
+    with path.open("w", encoding="utf-8") as handle:
+        for number in range(count):
+            body = " ".join(rng.choice(words) for _ in range(rng.randint(40, 120)))
+            title = " ".join(rng.choice(words) for _ in range(6)).capitalize()
+            record = {
+                "id": f"syn-{number:06d}",
+                "title": title,
+                "body": body,
+                "date": f"{2010 + number % 9}-{1 + number % 12:02d}-{1 + number % 28:02d}",
+                "topics": [rng.choice(["Tax", "Civil Rights", "Antitrust"])],
+            }
+            handle.write(json.dumps(record) + "\n")
+    return path
+
+
+WORDS = """coalition forces liberate city bridge engineers minister meeting partners support
+reconstruction stability security offensive district release statement attorney general
+court sentenced charged fraud tax civil rights antitrust investigation federal agents
+department justice prosecutor announced today guilty plea scheme million victims trial"""

@@ -122,3 +122,85 @@ def test_file_that_is_not_utf8_is_an_error(tmp_path: Path) -> None:
     assert [str(error) for error in corpus.errors] == [
         f"{tmp_path}/latin1.md: file: not UTF-8 text (byte 14)"
     ]
+
+
+SAVED_PAGE = """<!doctype html>
+<html><head>
+  <title>Coalition news | Site name</title>
+  <link rel="canonical" href="https://example.org/news/bridge">
+  <meta property="article:published_time" content="2017-11-02T09:00:00Z">
+  <meta name="keywords" content="Raqqa, Syria">
+  <meta property="og:site_name" content="Global Coalition">
+</head><body>
+  <header><a href="/">Home</a> <nav><a href="/news">News</a> <a href="/about">About us</a></nav></header>
+  <main><article>
+    <h1>Coalition engineers erect steel bridge in Raqqah</h1>
+    <p>Engineers <b>finished</b> the bridge.</p>
+    <ul><li>Span: 40 m</li></ul>
+    <aside>Share this page</aside>
+  </article></main>
+  <footer>Copyright and cookie policy</footer>
+</body></html>"""
+
+RSS = """<?xml version="1.0"?>
+<rss version="2.0"><channel><title>Coalition releases</title>
+  <item><title>Bridge opens</title><link>https://example.org/1</link><guid>rel-1</guid>
+    <pubDate>Thu, 02 Nov 2017 09:00:00 GMT</pubDate><category>Raqqa</category>
+    <description>&lt;p&gt;The bridge &lt;b&gt;opens&lt;/b&gt;.&lt;/p&gt;</description></item>
+  <item><link>https://example.org/2</link><description>No title</description></item>
+</channel></rss>"""
+
+ATOM = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Coalition</title><id>urn:feed</id>
+  <updated>2018-02-13T00:00:00Z</updated>
+  <entry><title>Ministers meet in Kuwait</title><id>urn:rel:kuwait</id>
+    <link href="https://example.org/kuwait"/><updated>2018-02-13T10:00:00Z</updated>
+    <content type="html">&lt;p&gt;Ministers met.&lt;/p&gt;</content></entry>
+</feed>"""
+
+
+def test_saved_html_page_is_read_without_page_chrome(tmp_path: Path) -> None:
+    (tmp_path / "bridge.html").write_text(SAVED_PAGE, encoding="utf-8")
+    (record,) = load_corpus(tmp_path).records
+    assert record.id == "bridge"
+    assert record.title == "Coalition engineers erect steel bridge in Raqqah"
+    assert record.date == dt.date(2017, 11, 2)
+    assert record.url == "https://example.org/news/bridge"
+    assert record.tags == ("Raqqa", "Syria")
+    assert record.source == "Global Coalition"
+    assert record.body == "Engineers finished the bridge.\n\nSpan: 40 m"
+
+
+def test_rss_feed_entries_are_releases(tmp_path: Path) -> None:
+    (tmp_path / "news.rss").write_text(RSS, encoding="utf-8")
+    corpus = load_corpus(tmp_path)
+    (record,) = corpus.records
+    assert (record.id, record.title, record.url) == ("rel-1", "Bridge opens", "https://example.org/1")
+    assert (record.date, record.tags, record.source) == (
+        dt.date(2017, 11, 2),
+        ("Raqqa",),
+        "Coalition releases",
+    )
+    assert record.body == "The bridge opens."
+    assert [str(error) for error in corpus.errors] == [
+        f"{tmp_path}/news.rss: entry 2: title: missing; every release needs a title"
+    ]
+
+
+def test_atom_feed_entries_are_releases(tmp_path: Path) -> None:
+    (tmp_path / "feed.atom").write_text(ATOM, encoding="utf-8")
+    (record,) = load_corpus(tmp_path).records
+    assert (record.id, record.title, record.date) == (
+        "urn:rel:kuwait",
+        "Ministers meet in Kuwait",
+        dt.date(2018, 2, 13),
+    )
+    assert record.body == "Ministers met."
+
+
+def test_broken_feed_is_one_error(tmp_path: Path) -> None:
+    (tmp_path / "broken.xml").write_text("this is not XML < at all", encoding="utf-8")
+    corpus = load_corpus(tmp_path)
+    assert corpus.records == []
+    (error,) = corpus.errors
+    assert (error.path, error.field) == (f"{tmp_path}/broken.xml", "feed")

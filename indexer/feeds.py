@@ -1,0 +1,59 @@
+"""Read RSS and Atom feeds (feedparser): each entry is a release."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import feedparser
+
+from indexer.fields import build_record
+from indexer.html_text import html_to_text
+from indexer.records import RecordError, ReleaseRecord
+
+
+def read_feed(path: Path, base: Path) -> Iterator[ReleaseRecord | RecordError]:
+    """Yield one record (or error) per feed entry."""
+    shown = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        yield RecordError(shown, None, "file", f"cannot read: {exc.strerror}")
+        return
+    feed = feedparser.parse(raw)
+    if not feed.entries:
+        problem = feed.get("bozo_exception")
+        line = problem.getLineNumber() if problem is not None and hasattr(problem, "getLineNumber") else None
+        reason = f"not a readable RSS or Atom feed: {problem}" if problem else "feed has no entries"
+        yield RecordError(shown, line, "feed", reason)
+        return
+    source = feed.feed.get("title")
+    stem = path.relative_to(base).as_posix()
+    for number, entry in enumerate(feed.entries, start=1):
+        yield _entry_record(entry, source, shown, f"{stem}#{number}", number)
+
+
+def _entry_record(
+    entry: Any, source: str | None, shown: str, default_id: str, number: int
+) -> ReleaseRecord | RecordError:
+    content = entry.get("content") or []
+    html = content[0].get("value", "") if content else entry.get("summary", "")
+    when = entry.get("published_parsed") or entry.get("updated_parsed")
+    data: dict[str, Any] = {
+        "id": entry.get("id") or entry.get("link") or default_id,
+        "title": entry.get("title"),
+        "body": html_to_text(html) if html else "",
+        "date": dt.date(when.tm_year, when.tm_mon, when.tm_mday).isoformat() if when else None,
+        "url": entry.get("link"),
+        "tags": [tag.get("term") for tag in entry.get("tags", []) if tag.get("term")],
+        "source": source,
+    }
+    try:
+        return build_record(
+            {k: v for k, v in data.items() if v}, default_id=default_id, path=shown, line=None
+        )
+    except RecordError as error:
+        # Feeds have no useful line numbers; name the entry instead.
+        return RecordError(shown, None, f"entry {number}: {error.field}", error.reason)
