@@ -30,6 +30,16 @@ def keyword_list_analyzer() -> Analyzer:
     return RegexTokenizer(r"[^\x1f]+")
 
 
+class KeywordListColumn(VarBytesListColumn):
+    """Whoosh's list column, with an empty list for segments that have no values.
+
+    Whoosh's own class lacks the default, so facets fail on any segment where the
+    field never occurs (e.g. after an incremental run adds releases without tags).
+    """
+
+    _default = ()
+
+
 class KeywordListField(KEYWORD):
     """A stored, facetable list of exact values (tags and extra fields).
 
@@ -39,7 +49,7 @@ class KeywordListField(KEYWORD):
 
     def __init__(self) -> None:
         super().__init__(stored=True, scorable=True, analyzer=keyword_list_analyzer())
-        self.column_type = VarBytesListColumn()
+        self.column_type = KeywordListColumn()
 
     def to_column_value(self, value: str) -> list[bytes]:
         return [item.encode("utf-8") for item in split_list(value)]

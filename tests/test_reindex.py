@@ -164,3 +164,15 @@ def test_broken_edit_keeps_the_indexed_release(corpus_dir: Path, tmp_path: Path)
     data = summary("--corpus", corpus_dir, "--index", index_dir)
     assert (data["exit"], data["deleted"], data["skipped"], data["documents"]) == (1, 0, 1, 12)
     assert "Global Coalition to meet in Kuwait" in titles(index_dir)
+
+
+def test_facets_work_after_incremental_run_adds_a_segment_without_tags(
+    corpus_dir: Path, tmp_path: Path
+) -> None:
+    index_dir = tmp_path / "ix"
+    run("--corpus", corpus_dir, "--index", index_dir)
+    (corpus_dir / "untagged.md").write_text("---\ntitle: Untagged bridge release\n---\n")
+    assert summary("--corpus", corpus_dir, "--index", index_dir)["added"] == 1
+    result = SearchService(index_dir).search(SearchRequest(q="bridge"))
+    assert result.total == 2
+    assert {item.value for item in result.facets["tags"]} == {"Raqqa", "Syria", "Global Coalition"}
