@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import signal
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -138,13 +139,19 @@ def _full_build(store: IndexStore, records: list[ReleaseRecord], progress: Progr
     try:
         ix = index.create_in(str(generation.path), build_schema(sorted(extra_values)))
         parallel = len(records) >= PARALLEL_THRESHOLD and (os.cpu_count() or 1) > 1
-        options = {"procs": 2, "multisegment": True, "limitmb": 256} if parallel else {"limitmb": 256}
-        writer = ix.writer(**options)
+        if parallel:
+            writer = ix.writer(procs=2, multisegment=True, limitmb=256)
+            _start_quiet_subwriters(writer)
+        else:
+            writer = ix.writer(limitmb=256)
         try:
             for record in progress(records, len(records)):
                 writer.add_document(**record_to_document(record))
         except BaseException:
             writer.cancel()
+            for task in getattr(writer, "tasks", []):  # stop the analysis processes before cleaning up
+                task.terminate()
+                task.join()
             raise
         writer.commit()
         ix.close()
@@ -154,6 +161,17 @@ def _full_build(store: IndexStore, records: list[ReleaseRecord], progress: Progr
         raise
     store.publish(generation)
     return ReindexSummary(added=len(records), documents=len(records), full=True, generation=generation.name)
+
+
+def _start_quiet_subwriters(writer: IndexWriter) -> None:
+    """Fork Whoosh's analysis processes now, ignoring Ctrl-C: the parent cancels them,
+    so an interrupted build prints one clear line instead of a traceback per process."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        while len(writer.tasks) < writer.procs:
+            writer._new_task()  # Whoosh would start them lazily, with Ctrl-C live
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _incremental(

@@ -68,6 +68,9 @@ def main(corpus: Path, index_dir: Path, full: bool, strict: bool, as_json: bool,
     except (CorpusNotFound, IndexLocked, StrictStop) as exc:
         click.echo(f"reindex: {exc}", err=True)
         sys.exit(EXIT_FATAL)
+    except KeyboardInterrupt:
+        click.echo("reindex: interrupted; the live index was not changed.", err=True)
+        sys.exit(EXIT_FATAL)
     for error in summary.errors:
         click.echo(str(error), err=True)
     if as_json:
