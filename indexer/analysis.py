@@ -20,10 +20,10 @@ from nltk.stem.snowball import SnowballStemmer
 from whoosh.analysis import (
     Analyzer,
     Filter,
-    RegexTokenizer,
     StemFilter,
     StopFilter,
     Token,
+    Tokenizer,
 )
 from whoosh.lang.stopwords import stoplists
 
@@ -31,6 +31,10 @@ from whoosh.lang.stopwords import stoplists
 # curly or modifier letter) as in "Da’esh" or "That’d". Hyphens, slashes and
 # dashes split words: "counter-terrorism" is two tokens, "ISIS/Da’esh" too.
 WORD_PATTERN = r"\w+(?:['\u2018\u2019\u02bc\u2032]\w+)*"
+
+WORD_RE = re.compile(WORD_PATTERN)
+# Hyphen-minus, hyphen and non-breaking hyphen join the parts of a compound.
+HYPHENS = frozenset("-\u2010\u2011")
 
 APOSTROPHES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bc": "'", "\u2032": "'"})
 
@@ -72,6 +76,79 @@ def normalize_word(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+class CompoundTokenizer(Tokenizer):
+    """Split text into words, keeping character offsets; for a hyphenated compound
+    also index the joined word.
+
+    "counter-terrorism" gives "counter", "terrorism" and, at the position of its
+    last part, "counterterrorism", so that the query ``counterterrorism`` finds both
+    spellings. At query time (``mode="query"``) no joined word is added: the query
+    rewriter asks for both forms explicitly.
+
+    >>> [t.text for t in CompoundTokenizer()("anti-ISIS counter-terrorism")]
+    ['anti', 'ISIS', 'antiISIS', 'counter', 'terrorism', 'counterterrorism']
+    """
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: object,
+    ) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            yield self._fill(token, value, start_pos, start_char, start_char + len(value), keeporiginal)
+            return
+        position = start_pos
+        run: list[re.Match[str]] = []
+        for match in WORD_RE.finditer(value):
+            joined = bool(run) and match.start() - run[-1].end() == 1 and value[run[-1].end()] in HYPHENS
+            if not joined:
+                if len(run) > 1 and mode != "query":
+                    yield self._compound(token, run, position - 1, start_char, keeporiginal)
+                run = []
+            run.append(match)
+            yield self._fill(
+                token,
+                match.group(),
+                position,
+                start_char + match.start(),
+                start_char + match.end(),
+                keeporiginal,
+            )
+            position += 1
+        if len(run) > 1 and mode != "query":
+            yield self._compound(token, run, position - 1, start_char, keeporiginal)
+
+    def _compound(
+        self, token: Token, run: list[re.Match[str]], position: int, start_char: int, keeporiginal: bool
+    ) -> Token:
+        text = "".join(match.group() for match in run)
+        return self._fill(
+            token, text, position, start_char + run[0].start(), start_char + run[-1].end(), keeporiginal
+        )
+
+    @staticmethod
+    def _fill(token: Token, text: str, position: int, start: int, end: int, keeporiginal: bool) -> Token:
+        token.text = text
+        token.boost = 1.0
+        token.stopped = False
+        if keeporiginal:
+            token.original = text
+        if token.positions:
+            token.pos = position
+        if token.chars:
+            token.startchar, token.endchar = start, end
+        return token
+
+
 class NormalizeFilter(Filter):
     """Apply :func:`normalize_word` to every token, dropping tokens left empty."""
 
@@ -85,7 +162,7 @@ class NormalizeFilter(Filter):
 def stemming_analyzer() -> Analyzer:
     """Analyzer for matching any inflection: normalise, drop stop words, stem."""
     return (
-        RegexTokenizer(WORD_PATTERN)
+        CompoundTokenizer()
         | NormalizeFilter()
         | StopFilter(stoplist=STOP_WORDS, minsize=1)
         | StemFilter(stemfn=snowball_stem, cachesize=100_000)
@@ -94,7 +171,7 @@ def stemming_analyzer() -> Analyzer:
 
 def exact_analyzer() -> Analyzer:
     """Analyzer for words as written (normalised, not stemmed, stop words kept)."""
-    return RegexTokenizer(WORD_PATTERN) | NormalizeFilter()
+    return CompoundTokenizer() | NormalizeFilter()
 
 
 def tokenize_words(text: str) -> list[str]:

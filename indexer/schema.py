@@ -65,11 +65,12 @@ def build_schema(extra_fields: list[str]) -> Schema:
     stemmed, exact = stemming_analyzer(), exact_analyzer()
     schema = Schema(
         id=ID(stored=True, unique=True),
-        title=TEXT(analyzer=stemmed, stored=True, field_boost=TITLE_BOOST),
-        title_exact=TEXT(analyzer=exact, field_boost=TITLE_BOOST),
-        body=TEXT(analyzer=stemmed, stored=True),
-        body_exact=TEXT(analyzer=exact, spelling=True),
-        extra_text=TEXT(analyzer=stemmed),
+        # A word that analyses to several ("al-Raqqa") is searched as a phrase.
+        title=TEXT(analyzer=stemmed, stored=True, field_boost=TITLE_BOOST, multitoken_query="phrase"),
+        title_exact=TEXT(analyzer=exact, field_boost=TITLE_BOOST, multitoken_query="phrase"),
+        body=TEXT(analyzer=stemmed, stored=True, multitoken_query="phrase"),
+        body_exact=TEXT(analyzer=exact, spelling=True, multitoken_query="phrase"),
+        extra_text=TEXT(analyzer=stemmed, multitoken_query="phrase"),
         date=DATETIME(stored=True, sortable=True),
         dated=NUMERIC(sortable=True),
         year=ID(stored=True, sortable=True),

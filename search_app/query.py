@@ -1,4 +1,16 @@
-"""Turn what a user typed into a Whoosh query that never fails to parse."""
+"""Turn what a user typed into a Whoosh query that never fails to parse.
+
+Before parsing, the text is rewritten so that the query language means what a
+reader of press releases expects:
+
+- a quoted phrase or word matches the text as written (the unstemmed fields):
+  ``"liberation"`` does not match "liberate";
+- a hyphenated word also matches its joined spelling:
+  ``counter-terrorism`` finds "counterterrorism" too.
+
+After parsing, name variants are added, and for several plain words a bonus is
+given to releases where they stand close together.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +28,14 @@ MAX_QUERY_CHARS = 500
 SYNTAX_CHARACTERS = re.compile(r"[\"()\[\]{}^~*?:+\-\\]")
 NEGATION = re.compile(r"(^|\s)(-\S|NOT\s)")
 FIELD_ALIASES = {"tags": ["tag"]}
+EXACT_FIELDS = {"title": "title_exact", "body": "body_exact"}
+# A quoted phrase (maybe field-scoped), or a hyphenated word that is not field-scoped or negated.
+REWRITE = re.compile(
+    r'(?P<field>\b\w+:)?"(?P<phrase>[^"]+)"|(?<![\w:\-])(?P<compound>\w+(?:[-\u2010\u2011]\w+)+)'
+)
+# Words closer than this many positions apart earn the proximity bonus.
+PROXIMITY_SLOP = 4
+PROXIMITY_BOOST = 2.0
 
 
 @dataclass(frozen=True)
@@ -36,9 +56,33 @@ def _parser(schema: Schema) -> qparser.QueryParser:
     fields = [name for name in SEARCH_FIELDS if name in schema]
     parser = qparser.MultifieldParser(fields, schema, group=qparser.AndGroup)
     parser.add_plugin(qparser.FuzzyTermPlugin())
-    parser.add_plugin(qparser.PlusMinusPlugin())
+    # "+" and "-" are operators only at the start of a word: "counter-terrorism" is one word.
+    parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<![^\s(])\+", minusexpr=r"(?<![^\s(])-"))
     parser.add_plugin(qparser.FieldAliasPlugin(FIELD_ALIASES))
     return parser
+
+
+def rewrite(text: str) -> str:
+    """Rewrite quoted phrases to the exact fields and hyphenated words to both spellings.
+
+    >>> rewrite('"liberation" title:"Raqqa"')
+    '(title_exact:"liberation" OR body_exact:"liberation") title_exact:"Raqqa"'
+    >>> rewrite("counter-terrorism -al-Qaeda")
+    '(counter-terrorism OR counterterrorism) -al-Qaeda'
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group("compound"):
+            compound = match.group("compound")
+            return f"({compound} OR {re.sub(r'[-‐‑]', '', compound)})"
+        field, phrase = (match.group("field") or "")[:-1], match.group("phrase")
+        if not field:
+            return f'(title_exact:"{phrase}" OR body_exact:"{phrase}")'
+        if field in EXACT_FIELDS:
+            return f'{EXACT_FIELDS[field]}:"{phrase}"'
+        return match.group(0)
+
+    return REWRITE.sub(replace, text)
 
 
 def parse_query(text: str, schema: Schema, variants: NameVariants) -> ParsedQuery:
@@ -49,20 +93,45 @@ def parse_query(text: str, schema: Schema, variants: NameVariants) -> ParsedQuer
     parser = _parser(schema)
     degraded = False
     try:
-        query = parser.parse(text)
+        query = parser.parse(rewrite(text))
+        if query is wq.NullQuery and NEGATION.search(text):
+            # Only exclusions ("-daesh"): exclude from everything rather than match nothing.
+            query = parser.parse("*:* " + rewrite(text))
     except Exception:  # noqa: BLE001 - any parser failure means "read it as words"
         query = wq.NullQuery
-    if query is wq.NullQuery and NEGATION.search(text):
-        # Only exclusions ("-daesh"): exclude from everything rather than match nothing.
-        query = parser.parse("*:* " + text)
     if query is wq.NullQuery or _has_error(query):
-        plain = SYNTAX_CHARACTERS.sub(" ", text)
-        query = parser.parse(" ".join(plain.split())) if plain.strip() else wq.NullQuery
+        plain = " ".join(SYNTAX_CHARACTERS.sub(" ", text).split())
+        query = parser.parse(plain) if plain else wq.NullQuery
         degraded = True
     query, added = variants.expand(query)
-    return ParsedQuery(query, text, added, degraded)
+    return ParsedQuery(_with_proximity_bonus(query), text, added, degraded)
 
 
 def _has_error(query: wq.Query) -> bool:
     # The parser marks what it could not read with an ``error`` attribute.
     return any(getattr(node, "error", None) for node in [query, *query.leaves()])
+
+
+def _plain_words(query: wq.Query) -> list[str] | None:
+    """Return the stems of a query made only of plain words ANDed together, else None."""
+    if not isinstance(query, wq.And) or len(query.subqueries) < 2:
+        return None
+    words = []
+    for sub in query.subqueries:
+        terms = (
+            [node for node in sub.subqueries if isinstance(node, wq.Term)] if isinstance(sub, wq.Or) else []
+        )
+        if not terms or len(terms) != len(sub.subqueries) or len({term.text for term in terms}) != 1:
+            return None
+        words.append(terms[0].text)
+    return words
+
+
+def _with_proximity_bonus(query: wq.Query) -> wq.Query:
+    words = _plain_words(query)
+    if not words:
+        return query
+    near = [
+        wq.Phrase(field, words, slop=PROXIMITY_SLOP, boost=PROXIMITY_BOOST) for field in ("title", "body")
+    ]
+    return wq.AndMaybe(query, wq.Or(near))

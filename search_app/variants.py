@@ -20,7 +20,7 @@ _analyzer = stemming_analyzer()
 
 
 def _stems(name: str) -> tuple[str, ...]:
-    return tuple(token.text for token in _analyzer(name))
+    return tuple(token.text for token in _analyzer(name, mode="query"))
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class NameVariants:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._stamp: float | None = None
-        self._by_stem: dict[str, list[tuple[VariantGroup, int]]] = {}
+        self._by_form: dict[tuple[str, ...], list[tuple[VariantGroup, int]]] = {}
         self._lock = threading.Lock()
 
     def _refresh(self) -> None:
@@ -66,12 +66,12 @@ class NameVariants:
                     groups = parse_variants(self.path.read_text(encoding="utf-8"))
                 except (OSError, UnicodeDecodeError):
                     groups = []
-            by_stem: dict[str, list[tuple[VariantGroup, int]]] = {}
+            by_form: dict[tuple[str, ...], list[tuple[VariantGroup, int]]] = {}
             for group in groups:
                 for position, form in enumerate(group.forms):
-                    if len(form) == 1:
-                        by_stem.setdefault(form[0], []).append((group, position))
-            self._by_stem, self._stamp = by_stem, stamp
+                    if form:
+                        by_form.setdefault(form, []).append((group, position))
+            self._by_form, self._stamp = by_form, stamp
 
     def expand(self, query: wq.Query) -> tuple[wq.Query, list[str]]:
         """Return ``query`` with each variant name also matching its group, and the
@@ -80,22 +80,28 @@ class NameVariants:
         added: list[str] = []
 
         def visit(node: wq.Query) -> wq.Query:
-            if isinstance(node, wq.Term) and node.fieldname in SEARCH_FIELDS:
-                matches = self._by_stem.get(node.text)
-                if matches:
-                    alternatives: list[wq.Query] = [node]
-                    for group, position in matches:
-                        for index, (name, form) in enumerate(zip(group.names, group.forms, strict=True)):
-                            if index == position or form == (node.text,) or not form:
-                                continue
-                            alternatives.append(_form_query(node.fieldname, form, node.boost))
-                            added.append(name)
-                    return wq.Or(alternatives)
-                return node
-            return node.apply(visit) if node.is_leaf() is False else node
+            form = _form_of(node)
+            if form is None:
+                return node if node.is_leaf() else node.apply(visit)
+            alternatives: list[wq.Query] = [node]
+            for group, position in self._by_form.get(form, []):
+                for index, (name, other) in enumerate(zip(group.names, group.forms, strict=True)):
+                    if index != position and other and other != form:
+                        alternatives.append(_form_query(node.fieldname, other, node.boost))
+                        added.append(name)
+            return wq.Or(alternatives) if len(alternatives) > 1 else node
 
         expanded = visit(query)
         return expanded, list(dict.fromkeys(added))
+
+
+def _form_of(node: wq.Query) -> tuple[str, ...] | None:
+    """Return the analysed words of a plain term or phrase in a searched field."""
+    if isinstance(node, wq.Term) and node.fieldname in SEARCH_FIELDS:
+        return (node.text,)
+    if isinstance(node, wq.Phrase) and node.fieldname in SEARCH_FIELDS and not node.slop > 1:
+        return tuple(node.words)
+    return None
 
 
 def _form_query(field: str, form: tuple[str, ...], boost: float) -> wq.Query:

@@ -45,10 +45,25 @@ def test_analyzers_keep_offsets_of_the_text_as_written() -> None:
     assert written == ["Defeat", "ISIS", "Da’esh", "now"]
 
 
-def test_hyphens_and_slashes_split_words() -> None:
-    # Decision: "counter-terrorism" is the two words "counter terrorism"; "ISIS/Daesh" two names.
-    assert stems("counter-terrorism") == ["counter", "terror"]
+def test_hyphenated_compound_is_indexed_as_parts_and_joined() -> None:
+    # Decision: "counter-terrorism" is indexed as "counter", "terrorism" and
+    # "counterterrorism", so both spellings find it; a slash only separates names.
+    assert stems("counter-terrorism") == ["counter", "terror", "counterterror"]
+    assert stems("counterterrorism") == ["counterterror"]
     assert stems("ISIS/Daesh") == ["isi", "daesh"]
+
+
+def test_query_mode_does_not_add_the_joined_word() -> None:
+    tokens = [t.text for t in stemming_analyzer()("counter-terrorism", mode="query")]
+    assert tokens == ["counter", "terror"]
+
+
+def test_joined_word_keeps_the_offsets_of_the_whole_compound() -> None:
+    text = "a counter-terrorism unit"
+    spans = [
+        (t.text, text[t.startchar : t.endchar]) for t in exact_analyzer()(text, chars=True, positions=True)
+    ]
+    assert ("counterterrorism", "counter-terrorism") in spans
 
 
 def test_analyzer_pickles_and_works_after_unpickling() -> None:
