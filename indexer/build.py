@@ -155,7 +155,7 @@ def _full_build(store: IndexStore, records: list[ReleaseRecord], progress: Progr
             raise
         writer.commit()
         ix.close()
-        _write_metadata(generation, len(records), _facet_fields(extra_values))
+        _write_metadata(generation, len(records), _facet_fields(extra_values), records)
     except BaseException:
         store.prune({current.name} if (current := store.current()) else set())
         raise
@@ -213,11 +213,17 @@ def _incremental(
     writer.commit()
     ix.close()
     facets = generation.metadata().get("facet_fields", ["year", "tags", "source"])
-    _write_metadata(generation, summary.documents, facets)
+    _write_metadata(generation, summary.documents, facets, records)
     return summary
 
 
-def _write_metadata(generation: Generation, documents: int, facet_fields: list[str]) -> None:
+def _write_metadata(
+    generation: Generation, documents: int, facet_fields: list[str], records: list[ReleaseRecord]
+) -> None:
+    # Completions first: the metadata file's change is what tells readers to reload.
+    titles = sorted({record.title for record in records})
+    tags = sorted({tag for record in records for tag in record.tags})
+    generation.write_completions({"titles": titles, "tags": tags})
     generation.write_metadata(
         {
             "documents": documents,

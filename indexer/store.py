@@ -27,6 +27,7 @@ from typing import Any
 POINTER = "CURRENT"
 LOCK = "reindex.lock"
 METADATA = "release-search.json"
+COMPLETIONS = "completions.json"
 GENERATION_PREFIX = "gen-"
 
 
@@ -55,6 +56,19 @@ class Generation:
         except (OSError, ValueError):
             return {}
         return data if isinstance(data, dict) else {}
+
+    def completions(self) -> dict[str, list[str]]:
+        """Return the titles and tags offered as search-box completions."""
+        try:
+            data = json.loads((self.path / COMPLETIONS).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        data = data if isinstance(data, dict) else {}
+        return {key: [str(item) for item in data.get(key, [])] for key in ("titles", "tags")}
+
+    def write_completions(self, phrases: dict[str, list[str]]) -> None:
+        """Replace the completions (``{"titles": [...], "tags": [...]}``) atomically."""
+        _atomic_write(self.path / COMPLETIONS, json.dumps(phrases, ensure_ascii=False))
 
     def write_metadata(self, data: dict[str, Any]) -> None:
         """Replace the build facts atomically."""

@@ -30,6 +30,14 @@ def search() -> Response | tuple[Response, int]:
     return jsonify(result)
 
 
+@bp.get("/suggest")
+def suggest() -> Response:
+    """Answer with completions (titles, tags, name variants) for a search box."""
+    typed = request.args.get("q", "")
+    completions = service().suggest(typed)
+    return jsonify({"query": typed, "suggestions": [dataclasses.asdict(c) for c in completions]})
+
+
 @bp.get("/releases/<path:release_id>")
 def release(release_id: str) -> Response | tuple[Response, int]:
     """Answer with one release and all its fields."""

@@ -22,6 +22,7 @@ from indexer.store import IndexMissing, IndexStore
 from search_app.highlight import MatchTerms, highlight_snippet, highlight_whole
 from search_app.query import ParsedQuery, parse_query
 from search_app.spelling import suggest_spelling
+from search_app.suggest import Completion, Completions
 from search_app.variants import NameVariants
 
 SORTS = ("relevance", "newest", "oldest")
@@ -119,6 +120,7 @@ class SearchService:
         self._searcher: Searcher | None = None
         self._stamp: tuple[Any, ...] = ()
         self._facet_fields: list[str] = []
+        self._completions: Completions | None = None
 
     # -- index lifecycle ---------------------------------------------------------
 
@@ -148,6 +150,7 @@ class SearchService:
             except Exception as exc:  # noqa: BLE001 - any failure to open is "unavailable"
                 raise IndexUnavailable(f"The index at {self.store.root} cannot be read: {exc}") from None
             old, self._searcher, self._stamp = self._searcher, searcher, stamp
+            self._completions = None
             meta = generation.metadata()
             self._facet_fields = [
                 f for f in meta.get("facet_fields", ["year", "tags", "source"]) if f in searcher.schema
@@ -255,6 +258,14 @@ class SearchService:
             title_html=highlight_whole(title, terms),
             snippet_html=highlight_snippet(body, terms),
         )
+
+    def suggest(self, typed: str, limit: int = 10) -> list[Completion]:
+        """Return completions for what was typed in the search box."""
+        self.searcher()
+        if self._completions is None:
+            phrases = self.store.require_current().completions()
+            self._completions = Completions(phrases["titles"], phrases["tags"], self.variants.names())
+        return self._completions.complete(typed, limit)
 
     # -- single releases ----------------------------------------------------------
 

@@ -73,6 +73,13 @@ class NameVariants:
                         by_form.setdefault(form, []).append((group, position))
             self._by_form, self._stamp = by_form, stamp
 
+    def names(self) -> list[str]:
+        """Return every name of every group."""
+        self._refresh()
+        return sorted(
+            {name for groups in self._by_form.values() for group, _ in groups for name in group.names}
+        )
+
     def expand(self, query: wq.Query) -> tuple[wq.Query, list[str]]:
         """Return ``query`` with each variant name also matching its group, and the
         names added ("also matched")."""

@@ -125,3 +125,16 @@ def test_real_server_answers_liberated(live_server: str) -> None:
     assert error.value.code == 400
     assert json.load(error.value)["error"]["param"] == "per_page"
     error.value.close()
+
+
+def test_suggest_completes_titles_tags_and_variants(client: FlaskClient) -> None:
+    data = client.get("/api/suggest?q=raq").get_json()
+    assert data["query"] == "raq"
+    texts = [(item["text"], item["kind"]) for item in data["suggestions"]]
+    assert texts[:3] == [("Raqqa", "variant"), ("Raqqah", "variant"), ("al-Raqqa", "variant")]
+    assert ("Coalition engineers erect steel bridge in Raqqah", "title") in texts
+    assert ("Syria", "tag") in [
+        (i["text"], i["kind"]) for i in client.get("/api/suggest?q=syr").get_json()["suggestions"]
+    ]
+    assert client.get("/api/suggest?q=").get_json()["suggestions"] == []
+    assert client.get("/api/suggest?q=%22%28%5B").get_json()["suggestions"] == []
