@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request
@@ -49,17 +51,65 @@ def search() -> str | tuple[str, int]:
     note = None
     if result.total and search_args.page > result.pages:
         note = f"There are only {result.pages} pages of results; this is the last one."
-        search_args = SearchRequest(**{**search_args.__dict__, "page": result.pages})
+        search_args = dataclasses.replace(search_args, page=result.pages)
         result = service().search(search_args)
     return render_template(
         "search.html",
         result=result,
         request_args=search_args,
         note=note,
+        relaxations=relaxations(search_args) if not result.total else [],
+        date_presets=date_presets(dt.date.today()),
+        feed_url="/feed.atom?" + urlencode(_search_params(), doseq=True),
         facet_params=dict(zip(service().facet_fields(), facet_names, strict=True)),
         back=request.query_string.decode("utf-8", "replace"),
         error=None,
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class Relaxation:
+    """A filter the user could drop, and how many releases that would give."""
+
+    label: str
+    url: str
+    total: int
+
+
+def relaxations(search_args: SearchRequest) -> list[Relaxation]:
+    """For an empty result, count what dropping each filter (or the date range) would give."""
+    found = []
+    for param, values in search_args.filters.items():
+        for value in values:
+            kept = {
+                k: tuple(v for v in vs if not (k == param and v == value))
+                for k, vs in search_args.filters.items()
+            }
+            wider = dataclasses.replace(
+                search_args, page=1, per_page=1, filters={k: v for k, v in kept.items() if v}
+            )
+            remaining = [v for v in request.args.getlist(param) if v != value]
+            found.append(
+                Relaxation(f"{param}: {value}", url_with(**{param: remaining}), service().search(wider).total)
+            )
+    if search_args.date_from or search_args.date_to:
+        wider = dataclasses.replace(search_args, page=1, per_page=1, date_from=None, date_to=None)
+        found.append(
+            Relaxation(
+                "the date range", url_with(**{"from": None, "to": None}), service().search(wider).total
+            )
+        )
+    return [item for item in found if item.total]
+
+
+def date_presets(today: dt.date) -> list[tuple[str, str]]:
+    """Return (label, from-date) pairs for the date-range shortcuts."""
+    spans = [("Past month", 31), ("Past year", 365), ("Past 5 years", 5 * 365 + 1)]
+    return [(label, (today - dt.timedelta(days=days)).isoformat()) for label, days in spans]
+
+
+def _search_params() -> list[tuple[str, str]]:
+    return [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "per_page") and v]
 
 
 @bp.get("/releases/<path:release_id>")

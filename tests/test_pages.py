@@ -73,3 +73,15 @@ def test_unknown_release_is_a_404_page(client: FlaskClient) -> None:
     response = client.get("/releases/nope")
     assert response.status_code == 404
     assert "There is no release with id &#39;nope&#39;." in response.data.decode()
+
+
+def test_no_results_offers_dropping_a_filter_with_its_count(client: FlaskClient) -> None:
+    html = client.get("/?q=bridge&tag=Iraq").data.decode()
+    assert "No releases match" in html
+    assert 'Remove tag: Iraq: <a href="/?q=bridge">1 release</a>' in html
+
+
+def test_results_page_links_its_atom_feed_and_date_presets(client: FlaskClient) -> None:
+    html = client.get("/?q=raqqa&tag=Syria&page=1").data.decode()
+    assert '<link rel="alternate" type="application/atom+xml" title="Atom feed of this search" href="/feed.atom?q=raqqa&amp;tag=Syria">' in html
+    assert re.search(r'<a href="/\?q=raqqa&amp;tag=Syria&amp;from=\d{4}-\d\d-\d\d">Past year</a>', html)
