@@ -17,7 +17,7 @@ from whoosh.writing import IndexWriter
 from indexer.corpus import load_corpus
 from indexer.records import RecordError, ReleaseRecord
 from indexer.schema import MAX_FACET_VALUES, build_schema, keyword_list_field, record_to_document
-from indexer.store import Generation, IndexStore
+from indexer.store import Generation, IndexDamaged, IndexStore
 
 # Below this many releases a single-process writer is faster than forking.
 PARALLEL_THRESHOLD = 2000
@@ -94,6 +94,11 @@ def reindex(
     store = IndexStore(index_root)
     with store.writer_lock(wait_seconds):
         current = store.current()
+        if current is not None and not full:
+            try:
+                current.verify()
+            except IndexDamaged:
+                full = True  # rebuild from the corpus rather than update damaged files
         if full or current is None:
             summary = _full_build(store, corpus.records, progress)
         else:
@@ -228,6 +233,7 @@ def _write_metadata(
         {
             "documents": documents,
             "facet_fields": facet_fields,
+            "checksums": generation.checksums(),
             "updated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
     )

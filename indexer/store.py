@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -39,6 +40,10 @@ class IndexMissing(Exception):
     """There is no index yet at the given place."""
 
 
+class IndexDamaged(Exception):
+    """An index file does not match the checksum recorded when it was written."""
+
+
 @dataclass(frozen=True)
 class Generation:
     """One complete index on disk."""
@@ -56,6 +61,36 @@ class Generation:
         except (OSError, ValueError):
             return {}
         return data if isinstance(data, dict) else {}
+
+    def index_files(self) -> list[Path]:
+        """Return Whoosh's own files in this generation (segments and tables of contents)."""
+        ours = {METADATA, COMPLETIONS}
+        return sorted(
+            path
+            for path in self.path.iterdir()
+            if path.is_file() and path.name not in ours and not path.name.endswith(("LOCK", ".tmp"))
+        )
+
+    def checksums(self) -> dict[str, str]:
+        """Return a digest of each index file, to be recorded with the metadata."""
+        return {path.name: _digest(path) for path in self.index_files()}
+
+    def verify(self) -> None:
+        """Raise :class:`IndexDamaged` unless every recorded file is present and intact."""
+        recorded = self.metadata().get("checksums")
+        if not isinstance(recorded, dict):
+            return  # an index written before checksums were recorded
+        tables = sorted(self.path.glob("_MAIN_*.toc"), key=lambda p: int(p.stem.rsplit("_", 1)[-1]))
+        if tables and tables[-1].name not in recorded:
+            return  # a reindex has just committed and is about to record the new files
+        for name, digest in sorted(recorded.items()):
+            path = self.path / name
+            if not path.is_file():
+                raise IndexDamaged(f"Index generation {self.name} is damaged: {name} is missing.")
+            if _digest(path) != digest:
+                raise IndexDamaged(
+                    f"Index generation {self.name} is damaged: {name} does not match its checksum."
+                )
 
     def completions(self) -> dict[str, list[str]]:
         """Return the titles and tags offered as search-box completions."""
@@ -146,6 +181,14 @@ class IndexStore:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _digest(path: Path) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _atomic_write(path: Path, text: str) -> None:

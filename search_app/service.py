@@ -18,7 +18,7 @@ from whoosh import query as wq
 from whoosh.searching import Hit, Searcher
 
 from indexer.schema import KeywordListField, split_list
-from indexer.store import IndexMissing, IndexStore
+from indexer.store import IndexDamaged, IndexMissing, IndexStore
 from search_app.highlight import MatchTerms, highlight_snippet, highlight_whole
 from search_app.query import ParsedQuery, parse_query
 from search_app.spelling import suggest_spelling
@@ -144,9 +144,12 @@ class SearchService:
                 return self._searcher
             try:
                 generation = self.store.require_current()
+                generation.verify()
                 searcher = index.open_dir(str(generation.path)).searcher()
             except IndexMissing as exc:
                 raise IndexUnavailable(str(exc)) from None
+            except IndexDamaged as exc:
+                raise IndexUnavailable(f"{exc} Run reindex to rebuild it.") from None
             except Exception as exc:  # noqa: BLE001 - any failure to open is "unavailable"
                 raise IndexUnavailable(f"The index at {self.store.root} cannot be read: {exc}") from None
             old, self._searcher, self._stamp = self._searcher, searcher, stamp
@@ -313,6 +316,22 @@ class SearchService:
         parsed = parse_query(q, self.searcher().schema, self.variants)
         terms = MatchTerms(parsed.query.iter_all_terms()) if q.strip() else MatchTerms([])
         return highlight_whole(release.title, terms), highlight_whole(release.body, terms)
+
+    def live_generation(self) -> tuple[str, int, dt.datetime]:
+        """Return the live generation's name, its Whoosh commit number and when it was last written.
+
+        Together they change on every reindex that writes something (a full build makes a new
+        generation; an incremental one commits to the live one), so they make an HTTP validator.
+        """
+        commit = self.searcher().reader().generation()
+        generation = self.store.require_current()
+        try:
+            updated = dt.datetime.fromisoformat(str(generation.metadata()["updated_at"]))
+        except (KeyError, ValueError):
+            updated = dt.datetime.fromtimestamp(generation.path.stat().st_mtime, dt.UTC)
+        if updated.tzinfo is None:
+            updated = updated.replace(tzinfo=dt.UTC)
+        return generation.name, commit if isinstance(commit, int) else -1, updated
 
 
 def _sort_facet(sort: str) -> sorting.FacetType | None:

@@ -138,3 +138,31 @@ def test_suggest_completes_titles_tags_and_variants(client: FlaskClient) -> None
     ]
     assert client.get("/api/suggest?q=").get_json()["suggestions"] == []
     assert client.get("/api/suggest?q=%22%28%5B").get_json()["suggestions"] == []
+
+
+def test_damaged_index_is_a_clear_503_and_reindex_recovers(corpus_dir: Path, tmp_path: Path) -> None:
+    from indexer import reindex
+    from indexer.store import IndexStore
+
+    index_dir = tmp_path / "ix"
+    reindex(corpus_dir, index_dir)
+    generation = IndexStore(index_dir).require_current()
+    segment = next(path for path in generation.path.iterdir() if path.suffix == ".seg")
+    data = bytearray(segment.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 32] = bytes(32)  # silent damage: Whoosh itself would not notice
+    segment.write_bytes(bytes(data))
+
+    client = create_app({"INDEX_DIR": index_dir, "VARIANTS_PATH": corpus_dir / "variants.txt"}).test_client()
+    response = client.get("/api/search?q=raqqa")
+    assert response.status_code == 503
+    message = response.get_json()["error"]["message"]
+    assert (
+        message
+        == f"Index generation {generation.name} is damaged: {segment.name} does not match its checksum. Run reindex to rebuild it."
+    )
+    health = client.get("/healthz")
+    assert health.status_code == 503 and health.get_json()["status"] == "unavailable"
+
+    summary = reindex(corpus_dir, index_dir)  # incremental by default; rebuilds because of the damage
+    assert summary.full and summary.documents == 12
+    assert client.get("/api/search?q=raqqa").get_json()["total"] == 3
