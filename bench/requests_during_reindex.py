@@ -1,10 +1,13 @@
 """Send search requests to the served app while ``reindex --full`` rebuilds its index.
 
-Usage: python bench/requests_during_reindex.py CORPUS INDEX_DIR [--requests 2000] [--concurrency 4]
+Usage: python bench/requests_during_reindex.py CORPUS INDEX_DIR [--requests 2000]
+       [--concurrency 4] [--seconds 0] [--reindex-after 0]
 
 Starts ``search-app`` (gunicorn, 2 workers) on a free port of 127.0.0.1 over INDEX_DIR,
-starts a full reindex of CORPUS into the same INDEX_DIR, and keeps sending requests
-until the rebuild is over and at least ``--requests`` were sent. Prints failures and latency.
+starts a full reindex of CORPUS into the same INDEX_DIR after ``--reindex-after``
+seconds, and keeps sending requests until the rebuild is over, at least ``--requests``
+were sent and ``--seconds`` have passed. Prints failures, latency and the workers'
+memory (RSS) before and after.
 """
 
 from __future__ import annotations
@@ -52,6 +55,25 @@ def one_request(base: str, number: int) -> tuple[bool, float, str]:
         return False, time.perf_counter() - started, repr(exc)
 
 
+def worker_rss_mb(server_pid: int) -> list[float]:
+    """Return the resident memory of each gunicorn worker (children of the arbiter), in MB."""
+    try:
+        children = Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()
+    except OSError:
+        return []
+    sizes = []
+    for pid in children:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        kilobytes = next(
+            (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0
+        )
+        sizes.append(round(kilobytes / 1024, 1))
+    return sorted(sizes)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", type=Path)
@@ -59,6 +81,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--server-log", type=Path, help="Write the server's log here.")
+    parser.add_argument("--seconds", type=float, default=0, help="Keep the load up at least this long.")
+    parser.add_argument("--reindex-after", type=float, default=0, help="Seconds of load before the reindex.")
     args = parser.parse_args()
 
     port = free_port()
@@ -77,18 +101,38 @@ def main() -> None:
             except OSError:
                 time.sleep(0.2)
         before = json.load(urllib.request.urlopen(base + "/healthz"))["generation"]
-        build = subprocess.Popen(
-            [str(BIN / "reindex"), "--corpus", str(args.corpus), "--index", str(args.index), "--full"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        for number in range(20):  # warm up each worker before measuring memory
+            one_request(base, number)
+        rss_before = worker_rss_mb(server.pid)
+        started = time.monotonic()
+        build: subprocess.Popen[bytes] | None = None
         results = []
         number = 0
         with ThreadPoolExecutor(args.concurrency) as pool:
-            while build.poll() is None or number < args.requests:
+            while (
+                build is None
+                or build.poll() is None
+                or number < args.requests
+                or time.monotonic() - started < args.seconds
+            ):
+                if build is None and time.monotonic() - started >= args.reindex_after:
+                    build = subprocess.Popen(
+                        [
+                            str(BIN / "reindex"),
+                            "--corpus",
+                            str(args.corpus),
+                            "--index",
+                            str(args.index),
+                            "--full",
+                        ],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
                 batch = [pool.submit(one_request, base, number + i) for i in range(args.concurrency * 10)]
                 number += len(batch)
                 results.extend(future.result() for future in batch)
+        elapsed = time.monotonic() - started
+        rss_after = worker_rss_mb(server.pid)
         after = json.load(urllib.request.urlopen(base + "/healthz"))["generation"]
     finally:
         server.terminate()
@@ -101,7 +145,12 @@ def main() -> None:
                 "requests": len(results),
                 "failures": len(failures),
                 "failure_examples": failures[:5],
-                "reindex_exit": build.returncode,
+                "seconds": round(elapsed, 1),
+                "requests_per_second": round(len(results) / elapsed, 1),
+                "concurrency": args.concurrency,
+                "reindex_exit": build.returncode if build else None,
+                "worker_rss_mb_before": rss_before,
+                "worker_rss_mb_after": rss_after,
                 "generation_before": before,
                 "generation_after": after,
                 "p50_ms": round(statistics.median(latencies), 1),

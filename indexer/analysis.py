@@ -67,11 +67,16 @@ def normalize_word(text: str) -> str:
     "da'esh"
     >>> normalize_word("José")
     'jose'
+    >>> normalize_word("Stabilisation")
+    'stabilization'
     """
     text = unicodedata.normalize("NFKC", text).translate(APOSTROPHES).lower()
     if text.endswith("'s"):
         text = text[:-2]
     text = text.rstrip("'")
+    if text.endswith(("isation", "isations")):
+        # British and American spellings meet: "stabilisation" is "stabilization".
+        text = text.replace("isation", "ization")
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 

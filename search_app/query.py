@@ -14,24 +14,36 @@ given to releases where they stand close together.
 
 from __future__ import annotations
 
+import heapq
 import re
 from dataclasses import dataclass
 
 from whoosh import qparser
 from whoosh import query as wq
 from whoosh.fields import Schema
+from whoosh.reading import IndexReader
 
+from indexer.analysis import WORD_PATTERN
 from search_app.variants import SEARCH_FIELDS, NameVariants
 
 MAX_QUERY_CHARS = 500
+MAX_QUERY_WORDS = 40
+# A prefix, wildcard or fuzzy word matches at most this many of the index's words
+# (the most frequent ones), which bounds the work one query can cause.
+MAX_EXPANSIONS = 100
+MAX_FUZZY_DISTANCE = 2
 # Characters with a meaning in the query language, dropped when a query is read as plain words.
 SYNTAX_CHARACTERS = re.compile(r"[\"()\[\]{}^~*?:+\-\\]")
 NEGATION = re.compile(r"(^|\s)(-\S|NOT\s)")
 FIELD_ALIASES = {"tags": ["tag"]}
 EXACT_FIELDS = {"title": "title_exact", "body": "body_exact"}
-# A quoted phrase (maybe field-scoped), or a hyphenated word that is not field-scoped or negated.
+APOSTROPHE_CLASS = "['\u2018\u2019\u02bc\u2032]"
+# A quoted phrase (maybe field-scoped); a hyphenated word, or a word with an apostrophe,
+# that is neither field-scoped nor negated nor a pattern.
 REWRITE = re.compile(
-    r'(?P<field>\b\w+:)?"(?P<phrase>[^"]+)"|(?<![\w:\-])(?P<compound>\w+(?:[-\u2010\u2011]\w+)+)'
+    rf'(?P<field>\b\w+:)?"(?P<phrase>[^"]+)"'
+    rf"|(?<![\w:\-'])(?P<compound>{WORD_PATTERN}(?:[-\u2010\u2011]{WORD_PATTERN})+)(?![\w*~])"
+    rf"|(?<![\w:\-'])(?P<apostrophe>\w+(?:{APOSTROPHE_CLASS}\w+)+)(?![\w*~])"
 )
 # Words closer than this many positions apart earn the proximity bonus.
 PROXIMITY_SLOP = 4
@@ -46,6 +58,7 @@ class ParsedQuery:
     text: str
     variants: list[str]
     degraded: bool = False
+    warnings: tuple[str, ...] = ()
 
     @property
     def is_everything(self) -> bool:
@@ -67,11 +80,17 @@ def rewrite(text: str) -> str:
 
     >>> rewrite('"liberation" title:"Raqqa"')
     '(title_exact:"liberation" OR body_exact:"liberation") title_exact:"Raqqa"'
-    >>> rewrite("counter-terrorism -al-Qaeda")
-    '(counter-terrorism OR counterterrorism) -al-Qaeda'
+    >>> rewrite("counter-terrorism -al-Qaeda al-Qa'im")
+    "(counter-terrorism OR counterterrorism) -al-Qaeda (al-Qa'im OR alQa'im)"
+    >>> rewrite("O'Hare FBI’s")
+    "(O'Hare OR OHare) (FBI’s OR FBIs)"
     """
 
     def replace(match: re.Match[str]) -> str:
+        if match.group("apostrophe"):
+            # Many corpora lost their apostrophes ("FBIs", "OHare"): look for that spelling too.
+            word = match.group("apostrophe")
+            return f"({word} OR {re.sub(APOSTROPHE_CLASS, '', word)})"
         if match.group("compound"):
             compound = match.group("compound")
             return f"({compound} OR {re.sub(r'[-‐‑]', '', compound)})"
@@ -85,11 +104,17 @@ def rewrite(text: str) -> str:
     return REWRITE.sub(replace, text)
 
 
-def parse_query(text: str, schema: Schema, variants: NameVariants) -> ParsedQuery:
-    """Parse ``text``; malformed input degrades to its plain words."""
-    text = " ".join(text.split())[:MAX_QUERY_CHARS]
+def parse_query(
+    text: str, schema: Schema, variants: NameVariants, reader: IndexReader | None = None
+) -> ParsedQuery:
+    """Parse ``text``; malformed input degrades to its plain words.
+
+    With a ``reader``, prefix, wildcard and fuzzy words are expanded to at most
+    :data:`MAX_EXPANSIONS` real words of the index (so they can be highlighted too).
+    """
+    text, warnings = _bounded(text)
     if not text:
-        return ParsedQuery(wq.Every(), "", [])
+        return ParsedQuery(wq.Every(), "", [], warnings=warnings)
     parser = _parser(schema)
     degraded = False
     try:
@@ -104,7 +129,51 @@ def parse_query(text: str, schema: Schema, variants: NameVariants) -> ParsedQuer
         query = parser.parse(plain) if plain else wq.NullQuery
         degraded = True
     query, added = variants.expand(query)
-    return ParsedQuery(_with_proximity_bonus(query), text, added, degraded)
+    if reader is not None:
+        query = limit_expansions(query, reader)
+    return ParsedQuery(_with_proximity_bonus(query), text, added, degraded, warnings)
+
+
+def _bounded(text: str) -> tuple[str, tuple[str, ...]]:
+    """Collapse whitespace and cut overlong queries, saying so."""
+    warnings = []
+    words = text.split()
+    if len(words) > MAX_QUERY_WORDS:
+        words = words[:MAX_QUERY_WORDS]
+        warnings.append(f"Only the first {MAX_QUERY_WORDS} words of the query were searched for.")
+    text = " ".join(words)
+    if len(text) > MAX_QUERY_CHARS:
+        text = text[:MAX_QUERY_CHARS]
+        warnings.append(f"Only the first {MAX_QUERY_CHARS} characters of the query were searched for.")
+    return text, tuple(warnings)
+
+
+def limit_expansions(query: wq.Query, reader: IndexReader) -> wq.Query:
+    """Replace each prefix, wildcard and fuzzy word by its most frequent matching words."""
+
+    def visit(node: wq.Query) -> wq.Query:
+        if isinstance(node, wq.FuzzyTerm):
+            node.maxdist = min(node.maxdist, MAX_FUZZY_DISTANCE)
+        if isinstance(node, wq.Prefix | wq.Wildcard | wq.FuzzyTerm):
+            # The index words the pattern matches (a private method, stable across Whoosh 2.7.x).
+            words = list(node._btexts(reader))
+            if len(words) > MAX_EXPANSIONS:
+                words = heapq.nlargest(
+                    MAX_EXPANSIONS, words, key=lambda w: reader.doc_frequency(node.field(), w)
+                )
+            field = node.field()
+            terms: list[wq.Query] = [
+                wq.Term(field, schema_text(reader, field, w), boost=node.boost) for w in words
+            ]
+            return wq.Or(terms) if terms else wq.NullQuery
+        return node if node.is_leaf() else node.apply(visit)
+
+    return visit(query)
+
+
+def schema_text(reader: IndexReader, field: str, word: bytes | str) -> str:
+    """Decode an index word of ``field`` back to text (Whoosh yields either)."""
+    return word if isinstance(word, str) else str(reader.schema[field].from_bytes(word))
 
 
 def _has_error(query: wq.Query) -> bool:

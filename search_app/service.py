@@ -15,7 +15,8 @@ from typing import Any
 
 from whoosh import index, sorting
 from whoosh import query as wq
-from whoosh.searching import Hit, Searcher
+from whoosh.collectors import FilterCollector, TimeLimitCollector
+from whoosh.searching import Hit, Searcher, TimeLimit
 
 from indexer.schema import KeywordListField, split_list
 from indexer.store import IndexDamaged, IndexMissing, IndexStore
@@ -94,6 +95,7 @@ class SearchResult:
     parsed: str
     variants: list[str]
     degraded: bool  # the query could not be read as written and was read as plain words
+    warnings: list[str]  # limits that applied: a cut query, a search stopped by the time budget
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,8 @@ class Release:
 class SearchService:
     """Search one index directory; follows new index generations without a restart."""
 
-    def __init__(self, index_root: Path, variants_path: Path | None = None) -> None:
+    def __init__(self, index_root: Path, variants_path: Path | None = None, time_budget: float = 5.0) -> None:
+        self.time_budget = time_budget
         self.store = IndexStore(index_root)
         self.variants = NameVariants(variants_path)
         self._lock = threading.Lock()
@@ -185,17 +188,24 @@ class SearchService:
         """Run one search and return the requested page with facets and highlights."""
         started = time.perf_counter()
         searcher = self.searcher()
-        parsed = parse_query(request.q, searcher.schema, self.variants)
+        parsed = parse_query(request.q, searcher.schema, self.variants, searcher.reader())
         sort = request.effective_sort
         limit = request.page * request.per_page
-        results = searcher.search(
-            parsed.query,
-            limit=limit,
-            filter=self._filter(request),
-            sortedby=_sort_facet(sort),
-            groupedby=self._facets(),
-            maptype=sorting.Count,
+        collector = searcher.collector(
+            limit=limit, sortedby=_sort_facet(sort), groupedby=self._facets(), maptype=sorting.Count
         )
+        # use_alarm=False: signals only work in the main thread, and web workers may not be.
+        collector = TimeLimitCollector(collector, timelimit=self.time_budget, use_alarm=False)
+        search_filter = self._filter(request)
+        if search_filter is not None:
+            # Outermost: Whoosh's filter works in collect_matches, which the time limit replaces.
+            collector = FilterCollector(collector, search_filter, None)
+        warnings = list(parsed.warnings)
+        try:
+            searcher.search_with_collector(parsed.query, collector)
+        except TimeLimit:
+            warnings.append("The search took too long and was stopped; these results may be incomplete.")
+        results = collector.results()
         total = len(results)
         terms = MatchTerms(parsed.query.iter_all_terms()) if not parsed.is_everything else MatchTerms([])
         start = (request.page - 1) * request.per_page
@@ -216,6 +226,7 @@ class SearchService:
             parsed=_describe(parsed),
             variants=parsed.variants,
             degraded=parsed.degraded,
+            warnings=warnings,
         )
 
     def _facets(self) -> dict[str, sorting.FacetType]:
@@ -313,7 +324,7 @@ class SearchService:
 
     def highlight_release(self, release: Release, q: str) -> tuple[str, str]:
         """Return the release's title and body as HTML with the words of ``q`` marked."""
-        parsed = parse_query(q, self.searcher().schema, self.variants)
+        parsed = parse_query(q, self.searcher().schema, self.variants, self.searcher().reader())
         terms = MatchTerms(parsed.query.iter_all_terms()) if q.strip() else MatchTerms([])
         return highlight_whole(release.title, terms), highlight_whole(release.body, terms)
 

@@ -83,5 +83,8 @@ def test_no_results_offers_dropping_a_filter_with_its_count(client: FlaskClient)
 
 def test_results_page_links_its_atom_feed_and_date_presets(client: FlaskClient) -> None:
     html = client.get("/?q=raqqa&tag=Syria&page=1").data.decode()
-    assert '<link rel="alternate" type="application/atom+xml" title="Atom feed of this search" href="/feed.atom?q=raqqa&amp;tag=Syria">' in html
+    assert (
+        '<link rel="alternate" type="application/atom+xml" title="Atom feed of this search" href="/feed.atom?q=raqqa&amp;tag=Syria">'
+        in html
+    )
     assert re.search(r'<a href="/\?q=raqqa&amp;tag=Syria&amp;from=\d{4}-\d\d-\d\d">Past year</a>', html)

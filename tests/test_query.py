@@ -98,3 +98,38 @@ def test_suggestions_are_real_words_never_stems(small_index: Path, typed: str, s
     result = SearchService(small_index).search(SearchRequest(q=typed))
     assert result.total == 0
     assert result.suggestion == suggested  # "liberation", not its stem "liber"
+
+
+def test_overlong_query_is_cut_with_a_warning(small_index: Path) -> None:
+    result = SearchService(small_index).search(SearchRequest(q="bridge " * 60))
+    assert result.warnings == ["Only the first 40 words of the query were searched for."]
+    assert result.total == 2
+    long_word = SearchService(small_index).search(SearchRequest(q="x" * 600))
+    assert long_word.warnings == ["Only the first 500 characters of the query were searched for."]
+
+
+def test_prefix_expands_to_real_words_that_are_highlighted(small_index: Path) -> None:
+    result = SearchService(small_index).search(SearchRequest(q="liber*"))
+    assert {hit.id for hit in result.hits} == {"liberate", "liberation"}
+    assert any("<mark>liberate</mark>" in hit.title_html for hit in result.hits)
+
+
+def test_prefix_expansion_is_bounded(tmp_path: Path) -> None:
+    from search_app.query import MAX_EXPANSIONS, parse_query
+    from search_app.variants import NameVariants
+
+    rows = "\n".join(f'{{"id": "r{n}", "title": "word{n:04d}"}}' for n in range(MAX_EXPANSIONS * 3))
+    (tmp_path / "many.jsonl").write_text(rows + "\n", encoding="utf-8")
+    reindex(tmp_path / "many.jsonl", tmp_path / "ix")
+    service = SearchService(tmp_path / "ix")
+    searcher = service.searcher()
+    parsed = parse_query("word*", searcher.schema, NameVariants(None), searcher.reader())
+    assert 0 < len({text for _, text in parsed.query.iter_all_terms()}) <= MAX_EXPANSIONS
+    assert service.search(SearchRequest(q="word*")).total == MAX_EXPANSIONS
+
+
+def test_search_stopped_by_the_time_budget_says_so(small_index: Path) -> None:
+    result = SearchService(small_index, time_budget=0.0).search(
+        SearchRequest(q="steel OR bridge OR liberate")
+    )
+    assert result.warnings == ["The search took too long and was stopped; these results may be incomplete."]

@@ -99,3 +99,28 @@ def test_requests_during_full_reindex_all_succeed(tmp_path: Path) -> None:
 
     assert failures == []
     assert len(statuses) > 20 and set(statuses) == {200}
+
+
+def test_sigkill_during_incremental_reindex_keeps_every_document(tmp_path: Path) -> None:
+    index_dir = tmp_path / "ix"
+    first = synthetic_corpus(tmp_path / "first.jsonl", 3000)
+    reindex(first, index_dir)
+    changed = synthetic_corpus(tmp_path / "changed.jsonl", 3000, seed=9)  # same ids, every body changed
+
+    process = subprocess.Popen(
+        [str(BIN / "reindex"), "--corpus", str(changed), "--index", str(index_dir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    time.sleep(2.0)  # loading, hashing, then writing: kill it while it writes
+    assert process.poll() is None, "the incremental run finished before it could be killed"
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+    service = SearchService(index_dir)
+    assert service.health()["documents"] == 3000
+    assert all(service.release(f"syn-{n:06d}") is not None for n in range(0, 3000, 7))
+
+    summary = reindex(changed, index_dir, wait_seconds=5)  # no stale lock is left behind
+    assert (summary.updated, summary.documents) == (3000, 3000)
