@@ -40,7 +40,8 @@ def _entry_record(
 ) -> ReleaseRecord | RecordError:
     content = entry.get("content") or []
     html = content[0].get("value", "") if content else entry.get("summary", "")
-    when = entry.get("published_parsed") or entry.get("updated_parsed")
+    # Look before reading: feedparser warns when a missing "updated_parsed" is read.
+    when = entry.get("published_parsed") or (entry["updated_parsed"] if "updated_parsed" in entry else None)
     data: dict[str, Any] = {
         "id": entry.get("id") or entry.get("link") or default_id,
         "title": entry.get("title"),

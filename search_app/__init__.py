@@ -18,9 +18,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config or {})
     app.extensions["search_service"] = SearchService(app.config["INDEX_DIR"], app.config["VARIANTS_PATH"])
 
-    from search_app import api, errors, pages
+    from search_app import api, errors, pages, security
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     errors.register(app)
+    security.register(app)
+    # The Atom feed and the HTTP manners (caching, CORS, compression) of the API and the feed.
+    from search_app import feed, http_headers
+
+    app.register_blueprint(feed.bp)
+    http_headers.register(app)
     return app

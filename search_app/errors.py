@@ -14,7 +14,8 @@ def json_error(status: int, code: str, message: str, param: str | None = None) -
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/api"
+    """Tell whether this request is the API's or the feed's (machines), not a page (people)."""
+    return request.path.startswith("/api/") or request.path in ("/api", "/feed.atom")
 
 
 def register(app: Flask) -> None:
@@ -27,12 +28,20 @@ def register(app: Flask) -> None:
         return render_template("error.html", status=503, message=str(error)), 503
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[Response | str, int]:
+    def http_error(error: HTTPException) -> tuple[Response, int]:
         status = error.code or 500
         code = (error.name or "error").lower().replace(" ", "_")
         if _wants_json():
-            return json_error(status, code, error.description or error.name)
-        return render_template("error.html", status=status, message=error.description), status
+            response, status = json_error(status, code, error.description or error.name)
+        else:
+            response = app.make_response(
+                render_template("error.html", status=status, message=error.description)
+            )
+        # Keep what the error says in headers, such as 405's Allow (required by RFC 9110).
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response, status
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> tuple[Response | str, int]:
