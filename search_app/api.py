@@ -10,10 +10,11 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from werkzeug.datastructures import MultiDict
 
+from search_app.contract import SORTS, IndexUnavailable, SearchResult
 from search_app.errors import json_error
 from search_app.openapi import openapi_document
 from search_app.params import MAX_FILTER_VALUES, BadParameter, search_request
-from search_app.service import SORTS, IndexUnavailable, SearchResult, SearchService
+from search_app.service import SearchService
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

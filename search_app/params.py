@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from werkzeug.datastructures import MultiDict
 
-from search_app.service import SORTS, SearchRequest
+from search_app.contract import SORTS, SearchRequest
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000

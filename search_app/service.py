@@ -9,7 +9,6 @@ import datetime as dt
 import math
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,96 +19,21 @@ from whoosh.searching import Hit, Searcher, TimeLimit
 
 from indexer.schema import KeywordListField, split_list
 from indexer.store import IndexDamaged, IndexMissing, IndexStore
+from search_app.contract import (
+    FACET_LIMIT,
+    FACET_PARAMS,
+    FacetValue,
+    IndexUnavailable,
+    Release,
+    SearchHit,
+    SearchRequest,
+    SearchResult,
+)
 from search_app.highlight import MatchTerms, highlight_snippet, highlight_whole
 from search_app.query import ParsedQuery, parse_query
 from search_app.spelling import suggest_spelling
 from search_app.suggest import Completion, Completions
 from search_app.variants import NameVariants
-
-SORTS = ("relevance", "newest", "oldest")
-FACET_LIMIT = 10
-# Facet parameter names that differ from their field names.
-FACET_PARAMS = {"tag": "tags"}
-LIST_FIELDS_FIXED = ("tags",)
-
-
-class IndexUnavailable(Exception):
-    """The index is missing or cannot be read."""
-
-
-@dataclass(frozen=True)
-class SearchRequest:
-    """What to search for, which page, in which order, within which filters."""
-
-    q: str = ""
-    page: int = 1
-    per_page: int = 10
-    sort: str | None = None
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
-    filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
-
-    @property
-    def effective_sort(self) -> str:
-        """Relevance for a query, newest first when listing everything."""
-        if self.sort:
-            return self.sort
-        return "relevance" if self.q.strip() else "newest"
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    """One release in a result list."""
-
-    id: str
-    title: str
-    date: str | None
-    url: str | None
-    tags: list[str]
-    source: str | None
-    score: float
-    title_html: str
-    snippet_html: str
-
-
-@dataclass(frozen=True)
-class FacetValue:
-    value: str
-    count: int
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    """A page of results and everything shown around it."""
-
-    query: str
-    page: int
-    per_page: int
-    total: int
-    pages: int
-    took_ms: float
-    sort: str
-    hits: list[SearchHit]
-    facets: dict[str, list[FacetValue]]
-    suggestion: str | None
-    parsed: str
-    variants: list[str]
-    degraded: bool  # the query could not be read as written and was read as plain words
-    warnings: list[str]  # limits that applied: a cut query, a search stopped by the time budget
-
-
-@dataclass(frozen=True)
-class Release:
-    """One release with all its fields."""
-
-    id: str
-    title: str
-    body: str
-    date: str | None
-    url: str | None
-    tags: list[str]
-    source: str | None
-    extra: dict[str, list[str]]
 
 
 class SearchService:
