@@ -55,8 +55,12 @@ def one_request(base: str, number: int) -> tuple[bool, float, str]:
         return False, time.perf_counter() - started, repr(exc)
 
 
-def worker_rss_mb(server_pid: int) -> list[float]:
-    """Return the resident memory of each gunicorn worker (children of the arbiter), in MB."""
+def worker_rss_mb(server_pid: int, field: str = "VmRSS") -> list[float]:
+    """Return a memory figure of each gunicorn worker (children of the arbiter), in MB.
+
+    ``VmRSS`` counts the index files Whoosh maps into memory (shared between workers and
+    with the page cache); ``RssAnon`` is the worker's own memory.
+    """
     try:
         children = Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()
     except OSError:
@@ -67,10 +71,8 @@ def worker_rss_mb(server_pid: int) -> list[float]:
             status = Path(f"/proc/{pid}/status").read_text()
         except OSError:
             continue
-        kilobytes = next(
-            (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0
-        )
-        sizes.append(round(kilobytes / 1024, 1))
+        lines = [line for line in status.splitlines() if line.startswith(field + ":")]
+        sizes.append(round(int(lines[0].split()[1]) / 1024, 1) if lines else 0.0)
     return sorted(sizes)
 
 
@@ -104,6 +106,7 @@ def main() -> None:
         for number in range(20):  # warm up each worker before measuring memory
             one_request(base, number)
         rss_before = worker_rss_mb(server.pid)
+        anon_before = worker_rss_mb(server.pid, "RssAnon")
         started = time.monotonic()
         build: subprocess.Popen[bytes] | None = None
         results = []
@@ -133,6 +136,7 @@ def main() -> None:
                 results.extend(future.result() for future in batch)
         elapsed = time.monotonic() - started
         rss_after = worker_rss_mb(server.pid)
+        anon_after = worker_rss_mb(server.pid, "RssAnon")
         after = json.load(urllib.request.urlopen(base + "/healthz"))["generation"]
     finally:
         server.terminate()
@@ -151,6 +155,8 @@ def main() -> None:
                 "reindex_exit": build.returncode if build else None,
                 "worker_rss_mb_before": rss_before,
                 "worker_rss_mb_after": rss_after,
+                "worker_anon_mb_before": anon_before,
+                "worker_anon_mb_after": anon_after,
                 "generation_before": before,
                 "generation_after": after,
                 "p50_ms": round(statistics.median(latencies), 1),
