@@ -31,7 +31,7 @@ from search_app.contract import (
 )
 from search_app.highlight import MatchTerms, highlight_snippet, highlight_whole
 from search_app.query import ParsedQuery, parse_query
-from search_app.spelling import suggest_spelling
+from search_app.spelling import SpellingSuggester
 from search_app.suggest import Completion, Completions
 from search_app.variants import NameVariants
 
@@ -48,6 +48,7 @@ class SearchService:
         self._stamp: tuple[Any, ...] = ()
         self._facet_fields: list[str] = []
         self._completions: Completions | None = None
+        self._spelling: SpellingSuggester  # set with each searcher
 
     # -- index lifecycle ---------------------------------------------------------
 
@@ -81,6 +82,7 @@ class SearchService:
                 raise IndexUnavailable(f"The index at {self.store.root} cannot be read: {exc}") from None
             old, self._searcher, self._stamp = self._searcher, searcher, stamp
             self._completions = None
+            self._spelling = SpellingSuggester(searcher)
             meta = generation.metadata()
             self._facet_fields = [
                 f for f in meta.get("facet_fields", ["year", "tags", "source"]) if f in searcher.schema
@@ -135,7 +137,7 @@ class SearchService:
         start = (request.page - 1) * request.per_page
         hits = [self._hit(hit, terms) for hit in results[start:limit]]
         facets = {name: _facet_values(results.groups(name)) for name in self._facet_fields}
-        suggestion = suggest_spelling(searcher, request.q) if request.q.strip() and total < 3 else None
+        suggestion = self._spelling.suggest(request.q) if request.q.strip() and total < 3 else None
         return SearchResult(
             query=request.q,
             page=request.page,
