@@ -3,57 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
-import re
-from collections.abc import Iterable
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
-from werkzeug.datastructures import MultiDict
 
-from search_app.contract import SORTS, IndexUnavailable, SearchResult
+from search_app.contract import IndexUnavailable, SearchResult
 from search_app.errors import json_error
 from search_app.openapi import openapi_document
-from search_app.params import MAX_FILTER_VALUES, BadParameter, search_request
+from search_app.params import BadParameter, search_request
 from search_app.service import SearchService
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 # Offered by a fresh index; the OpenAPI document names these when there is no index to ask.
 DEFAULT_FILTERS = ["year", "tag", "source"]
-SCALARS = ("q", "page", "per_page", "sort", "from", "to")
-ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-# How each value must be written, and what to say when it is not.
-PLAIN = {
-    "page": (r"[0-9]+", "page must be a whole number"),
-    "per_page": (r"[0-9]+", "per_page must be a whole number"),
-    "sort": (r".+", f"sort must be one of {', '.join(SORTS)}"),
-    "from": (ISO_DATE, "from must be a date as YYYY-MM-DD"),
-    "to": (ISO_DATE, "to must be a date as YYYY-MM-DD"),
-}
 
 
 def service() -> SearchService:
     """Return the app's search service."""
     found: SearchService = current_app.extensions["search_service"]
     return found
-
-
-def check_strictly(args: MultiDict[str, str], filter_names: Iterable[str]) -> None:
-    """Raise :class:`BadParameter` for what the search page forgives but the API's contract does not.
-
-    That is a parameter given twice or given empty (``q`` may be empty), a number or date not
-    written plainly (`` 5``, ``1_0``, ``20180101``), and more filter values than allowed even
-    when some repeat or are empty.
-    """
-    for name in SCALARS:
-        values = args.getlist(name)
-        if len(values) > 1:
-            raise BadParameter(name, f"{name} must be given once, got it {len(values)} times.")
-        if name in PLAIN and values and not re.fullmatch(PLAIN[name][0], values[0], re.ASCII):
-            raise BadParameter(name, f"{PLAIN[name][1]}, got {values[0][:40]!r}.")
-    for name in filter_names:
-        if len(args.getlist(name)) > MAX_FILTER_VALUES:
-            raise BadParameter(name, f"at most {MAX_FILTER_VALUES} values of {name} at once.")
 
 
 def page_url(page: int) -> str:
@@ -78,8 +47,7 @@ def page_links(result: SearchResult) -> dict[str, str | None]:
 def search() -> Response | tuple[Response, int]:
     """Search releases and answer with a page of highlighted hits."""
     try:
-        check_strictly(request.args, service().filter_names())
-        search_args = search_request(request.args, service().filter_names())
+        search_args = search_request(request.args, service().filter_names(), strict=True)
     except BadParameter as bad:
         return json_error(400, "bad_parameter", bad.message, bad.param)
     result = service().search(search_args)

@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from search_app.api import check_strictly, page_url, service
+from search_app.api import page_url, service
 from search_app.errors import json_error
-from search_app.params import BadParameter, search_request
+from search_app.params import BadParameter, check_strictly, search_request
 from search_app.service import SearchHit, SearchRequest, SearchResult
 
 bp = Blueprint("feed", __name__)
@@ -35,7 +35,7 @@ def xml_text(text: str) -> str:
 
 def feed_request() -> SearchRequest:
     """Read the search parameters, newest first and twenty to a page unless asked otherwise."""
-    check_strictly(request.args, service().filter_names())
+    check_strictly(request.args, service().filter_names())  # the feed is as strict as the API
     args = MultiDict(request.args)
     for name, default in (("sort", "newest"), ("per_page", str(FEED_PER_PAGE))):
         if not args.get(name, "").strip():

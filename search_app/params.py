@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 
 from werkzeug.datastructures import MultiDict
@@ -12,6 +13,16 @@ from search_app.contract import SORTS, SearchRequest
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
 MAX_FILTER_VALUES = 20
+SCALARS = ("q", "page", "per_page", "sort", "from", "to")
+ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+# How each value must be written, and what to say when it is not.
+PLAIN = {
+    "page": (r"[0-9]+", "page must be a whole number"),
+    "per_page": (r"[0-9]+", "per_page must be a whole number"),
+    "sort": (r".+", f"sort must be one of {', '.join(SORTS)}"),
+    "from": (ISO_DATE, "from must be a date as YYYY-MM-DD"),
+    "to": (ISO_DATE, "to must be a date as YYYY-MM-DD"),
+}
 
 
 class BadParameter(ValueError):
@@ -46,8 +57,16 @@ def _date(args: MultiDict[str, str], name: str) -> dt.date | None:
         raise BadParameter(name, f"{name} must be a date as YYYY-MM-DD, got {raw[:40]!r}.") from None
 
 
-def search_request(args: MultiDict[str, str], filter_names: Iterable[str]) -> SearchRequest:
-    """Build a :class:`SearchRequest` from query-string ``args`` or raise :class:`BadParameter`."""
+def search_request(
+    args: MultiDict[str, str], filter_names: Iterable[str], *, strict: bool = False
+) -> SearchRequest:
+    """Build a :class:`SearchRequest` from query-string ``args`` or raise :class:`BadParameter`.
+
+    The page forgives what the API (``strict``) does not: see :func:`check_strictly`.
+    """
+    filter_names = list(filter_names)
+    if strict:
+        check_strictly(args, filter_names)
     sort = args.get("sort", "").strip() or None
     if sort is not None and sort not in SORTS:
         raise BadParameter("sort", f"sort must be one of {', '.join(SORTS)}, got {sort[:40]!r}.")
@@ -70,3 +89,21 @@ def search_request(args: MultiDict[str, str], filter_names: Iterable[str]) -> Se
         date_to=date_to,
         filters=filters,
     )
+
+
+def check_strictly(args: MultiDict[str, str], filter_names: Iterable[str]) -> None:
+    """Raise :class:`BadParameter` for what the search page forgives but the API's contract does not.
+
+    That is a parameter given twice or given empty (``q`` may be empty), a number or date not
+    written plainly (`` 5``, ``1_0``, ``20180101``), and more filter values than allowed even
+    when some repeat or are empty.
+    """
+    for name in SCALARS:
+        values = args.getlist(name)
+        if len(values) > 1:
+            raise BadParameter(name, f"{name} must be given once, got it {len(values)} times.")
+        if name in PLAIN and values and not re.fullmatch(PLAIN[name][0], values[0], re.ASCII):
+            raise BadParameter(name, f"{PLAIN[name][1]}, got {values[0][:40]!r}.")
+    for name in filter_names:
+        if len(args.getlist(name)) > MAX_FILTER_VALUES:
+            raise BadParameter(name, f"at most {MAX_FILTER_VALUES} values of {name} at once.")
