@@ -6,7 +6,9 @@ INDEX ?= $(or $(RELEASE_SEARCH_INDEX),var/index)
 CORPUS ?= $(or $(RELEASE_SEARCH_CORPUS),corpus)
 PORT ?= 8000
 
-.PHONY: run test lint typecheck check bench chromium clean
+BENCH_SCALE ?= 20000
+
+.PHONY: run test lint typecheck check bench relevance chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +49,14 @@ typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
 check: lint typecheck test
+
+## bench: speed side by side with SQLite FTS5 (DOJ corpus if ../shared/corpora has it, else synthetic); JSON in bench/results/
+bench: $(VENV)/.installed-run
+	$(BIN)/python bench/speed.py --runs 3 --scale $(BENCH_SCALE) $(BENCH_ARGS)
+
+## relevance: MRR, Recall@10 and nDCG@10 against SQLite FTS5 on bench/judgments.json
+relevance: $(VENV)/.installed-run
+	$(BIN)/python bench/relevance.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
