@@ -8,8 +8,8 @@ reader of press releases expects:
 - a hyphenated word also matches its joined spelling:
   ``counter-terrorism`` finds "counterterrorism" too.
 
-After parsing, name variants are added, and for several plain words a bonus is
-given to releases where they stand close together.
+After parsing, name variants are added; :func:`plain_words` gives the service the
+words whose closeness it rewards when it re-ranks the first results.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ MAX_QUERY_WORDS = 40
 # (the most frequent ones), which bounds the work one query can cause.
 MAX_EXPANSIONS = 100
 MAX_FUZZY_DISTANCE = 2
+FUZZY_PREFIX = 2
 # Characters with a meaning in the query language, dropped when a query is read as plain words.
 SYNTAX_CHARACTERS = re.compile(r"[\"()\[\]{}^~*?:+\-\\]")
 NEGATION = re.compile(r"(^|\s)(-\S|NOT\s)")
@@ -45,9 +46,6 @@ REWRITE = re.compile(
     rf"|(?<![\w:\-'])(?P<compound>{WORD_PATTERN}(?:[-\u2010\u2011]{WORD_PATTERN})+)(?![\w*~])"
     rf"|(?<![\w:\-'])(?P<apostrophe>\w+(?:{APOSTROPHE_CLASS}\w+)+)(?![\w*~])"
 )
-# Words closer than this many positions apart earn the proximity bonus.
-PROXIMITY_SLOP = 4
-PROXIMITY_BOOST = 2.0
 
 
 @dataclass(frozen=True)
@@ -131,7 +129,7 @@ def parse_query(
     query, added = variants.expand(query)
     if reader is not None:
         query = limit_expansions(query, reader)
-    return ParsedQuery(_with_proximity_bonus(query), text, added, degraded, warnings)
+    return ParsedQuery(query, text, added, degraded, warnings)
 
 
 def _bounded(text: str) -> tuple[str, tuple[str, ...]]:
@@ -154,6 +152,9 @@ def limit_expansions(query: wq.Query, reader: IndexReader) -> wq.Query:
     def visit(node: wq.Query) -> wq.Query:
         if isinstance(node, wq.FuzzyTerm):
             node.maxdist = min(node.maxdist, MAX_FUZZY_DISTANCE)
+            # Only words sharing the first two letters are compared: each comparison is
+            # pure Python, and a one-letter prefix meant ~95,000 of them per fuzzy word on DOJ.
+            node.prefixlength = min(max(node.prefixlength, FUZZY_PREFIX), len(node.text))
         if isinstance(node, wq.Prefix | wq.Wildcard | wq.FuzzyTerm):
             # The index words the pattern matches (a private method, stable across Whoosh 2.7.x).
             words = list(node._btexts(reader))
@@ -181,7 +182,7 @@ def _has_error(query: wq.Query) -> bool:
     return any(getattr(node, "error", None) for node in [query, *query.leaves()])
 
 
-def _plain_words(query: wq.Query) -> list[str] | None:
+def plain_words(query: wq.Query) -> list[str] | None:
     """Return the stems of a query made only of plain words ANDed together, else None."""
     if not isinstance(query, wq.And) or len(query.subqueries) < 2:
         return None
@@ -194,13 +195,3 @@ def _plain_words(query: wq.Query) -> list[str] | None:
             return None
         words.append(terms[0].text)
     return words
-
-
-def _with_proximity_bonus(query: wq.Query) -> wq.Query:
-    words = _plain_words(query)
-    if not words:
-        return query
-    near = [
-        wq.Phrase(field, words, slop=PROXIMITY_SLOP, boost=PROXIMITY_BOOST) for field in ("title", "body")
-    ]
-    return wq.AndMaybe(query, wq.Or(near))

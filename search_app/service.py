@@ -15,7 +15,7 @@ from typing import Any
 from whoosh import index, sorting
 from whoosh import query as wq
 from whoosh.collectors import FilterCollector, TimeLimitCollector
-from whoosh.searching import Hit, Searcher, TimeLimit
+from whoosh.searching import Hit, Results, Searcher, TimeLimit
 
 from indexer.schema import KeywordListField, split_list
 from indexer.store import IndexDamaged, IndexMissing, IndexStore
@@ -30,10 +30,16 @@ from search_app.contract import (
     SearchResult,
 )
 from search_app.highlight import MatchTerms, highlight_snippet, highlight_whole
-from search_app.query import ParsedQuery, parse_query
+from search_app.proximity import close_together
+from search_app.query import ParsedQuery, parse_query, plain_words
 from search_app.spelling import SpellingSuggester
 from search_app.suggest import Completion, Completions
 from search_app.variants import NameVariants
+
+# Relevance-ranked pages within the first RERANK_DEPTH hits are re-ranked by proximity;
+# a release with the query's words within a few positions gets its score times PROXIMITY_BONUS.
+RERANK_DEPTH = 50
+PROXIMITY_BONUS = 1.5
 
 
 class SearchService:
@@ -117,8 +123,12 @@ class SearchService:
         parsed = parse_query(request.q, searcher.schema, self.variants, searcher.reader())
         sort = request.effective_sort
         limit = request.page * request.per_page
+        rerank = sort == "relevance" and limit <= RERANK_DEPTH
         collector = searcher.collector(
-            limit=limit, sortedby=_sort_facet(sort), groupedby=self._facets(), maptype=sorting.Count
+            limit=RERANK_DEPTH if rerank else limit,
+            sortedby=_sort_facet(sort),
+            groupedby=self._facets(),
+            maptype=sorting.Count,
         )
         # use_alarm=False: signals only work in the main thread, and web workers may not be.
         collector = TimeLimitCollector(collector, timelimit=self.time_budget, use_alarm=False)
@@ -135,7 +145,8 @@ class SearchService:
         total = len(results)
         terms = MatchTerms(parsed.query.iter_all_terms()) if not parsed.is_everything else MatchTerms([])
         start = (request.page - 1) * request.per_page
-        hits = [self._hit(hit, terms) for hit in results[start:limit]]
+        ranked = self._proximity_rerank(parsed, results) if rerank else list(results)
+        hits = [self._hit(hit, terms) for hit in ranked[start:limit]]
         facets = {name: _facet_values(results.groups(name)) for name in self._facet_fields}
         suggestion = self._spelling.suggest(request.q) if request.q.strip() and total < 3 else None
         return SearchResult(
@@ -153,6 +164,21 @@ class SearchService:
             variants=parsed.variants,
             degraded=parsed.degraded,
             warnings=warnings,
+        )
+
+    def _proximity_rerank(self, parsed: ParsedQuery, results: Results) -> list[Hit]:
+        """Re-rank the top hits: releases with the query's words close together move up.
+
+        Only the first :data:`RERANK_DEPTH` hits are re-ranked, so the cost is a few
+        postings skips, not a proximity search over every match.
+        """
+        top = list(results)
+        words = plain_words(parsed.query)
+        if not words or len(top) < 2:
+            return top
+        near = close_together(self.searcher().reader(), words, (hit.docnum for hit in top))
+        return sorted(
+            top, key=lambda hit: -(hit.score or 0.0) * (PROXIMITY_BONUS if hit.docnum in near else 1.0)
         )
 
     def _facets(self) -> dict[str, sorting.FacetType]:

@@ -53,8 +53,15 @@ def test_hyphenated_and_joined_spellings_find_each_other(small_index: Path, q: s
     assert sorted(ids(small_index, q)) == ["hyphen", "joined"]
 
 
-def test_words_close_together_rank_first(small_index: Path) -> None:
-    assert ids(small_index, "steel bridge") == ["near", "far"]
+def test_words_close_together_rank_first(tmp_path: Path, write_release: Callable[..., Path]) -> None:
+    filler = " ".join(["report"] * 30)
+    # "apart" uses both words more often, which plain BM25 prefers; "together" has them side by side.
+    write_release(
+        "apart.md", "title: Update one", f"\nwater {filler} treaty {filler} water {filler} treaty\n"
+    )
+    write_release("together.md", "title: Update two", f"\nThe water treaty {filler} {filler} was signed.\n")
+    reindex(tmp_path / "corpus", tmp_path / "ix")
+    assert ids(tmp_path / "ix", "treaty water") == ["together", "apart"]
 
 
 @pytest.mark.parametrize(

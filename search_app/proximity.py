@@ -1,0 +1,72 @@
+"""Proximity: which of a few releases have the query's words close together.
+
+Asking Whoosh for a span query would work out spans for every release that has the
+words; this looks only at the releases given, reading each word's positions from the
+postings, so re-ranking the first page costs a few skips, not a second search.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from whoosh.reading import IndexReader
+
+PROXIMITY_FIELDS = ("title", "body")
+# Words at most this many positions apart count as close.
+PROXIMITY_WINDOW = 5
+
+
+def close_together(reader: IndexReader, words: list[str], docnums: Iterable[int]) -> set[int]:
+    """Return the docnums where every word occurs within the window of some other occurrence."""
+    wanted = sorted(set(docnums))
+    found: set[int] = set()
+    for field in PROXIMITY_FIELDS:
+        positions = [_positions(reader, field, word, wanted) for word in words]
+        for docnum in wanted:
+            lists = [by_doc.get(docnum) for by_doc in positions]
+            if all(lists) and _within_window([lst for lst in lists if lst], PROXIMITY_WINDOW):
+                found.add(docnum)
+    return found
+
+
+def _positions(reader: IndexReader, field: str, word: str, docnums: list[int]) -> dict[int, list[int]]:
+    if (field, word) not in reader:
+        return {}
+    matcher = reader.postings(field, word)
+    result: dict[int, list[int]] = {}
+    for docnum in docnums:
+        if not matcher.is_active():
+            break
+        if matcher.id() < docnum:
+            matcher.skip_to(docnum)
+        if matcher.is_active() and matcher.id() == docnum:
+            result[docnum] = list(matcher.value_as("positions"))
+    return result
+
+
+def _within_window(position_lists: list[list[int]], window: int) -> bool:
+    """Tell whether one position from each list fits in ``window`` positions.
+
+    >>> _within_window([[1, 40], [44]], 5)
+    True
+    >>> _within_window([[1], [20]], 5)
+    False
+    """
+    events = sorted((pos, index) for index, positions in enumerate(position_lists) for pos in positions)
+    need = len(position_lists)
+    counts = [0] * need
+    covered = 0
+    left = 0
+    for pos, index in events:
+        if counts[index] == 0:
+            covered += 1
+        counts[index] += 1
+        while events[left][0] < pos - window:
+            left_index = events[left][1]
+            counts[left_index] -= 1
+            if counts[left_index] == 0:
+                covered -= 1
+            left += 1
+        if covered == need:
+            return True
+    return False
