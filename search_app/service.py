@@ -15,6 +15,7 @@ from typing import Any
 from whoosh import index, sorting
 from whoosh import query as wq
 from whoosh.collectors import FilterCollector, TimeLimitCollector
+from whoosh.fields import Schema
 from whoosh.searching import Hit, Results, Searcher, TimeLimit
 
 from indexer.schema import KeywordListField, split_list
@@ -127,12 +128,12 @@ class SearchService:
         collector = searcher.collector(
             limit=RERANK_DEPTH if rerank else limit,
             sortedby=_sort_facet(sort),
-            groupedby=self._facets(),
+            groupedby=self._facets(searcher.schema),
             maptype=sorting.Count,
         )
         # use_alarm=False: signals only work in the main thread, and web workers may not be.
         collector = TimeLimitCollector(collector, timelimit=self.time_budget, use_alarm=False)
-        search_filter = self._filter(request)
+        search_filter = self._filter(request, searcher.schema)
         if search_filter is not None:
             # Outermost: Whoosh's filter works in collect_matches, which the time limit replaces.
             collector = FilterCollector(collector, search_filter, None)
@@ -176,20 +177,20 @@ class SearchService:
         words = plain_words(parsed.query)
         if not words or len(top) < 2:
             return top
-        near = close_together(self.searcher().reader(), words, (hit.docnum for hit in top))
+        # The reader of the search that produced the docnums, even if a new generation arrived since.
+        near = close_together(results.searcher.reader(), words, (hit.docnum for hit in top))
         return sorted(
             top, key=lambda hit: -(hit.score or 0.0) * (PROXIMITY_BONUS if hit.docnum in near else 1.0)
         )
 
-    def _facets(self) -> dict[str, sorting.FacetType]:
+    def _facets(self, schema: Schema) -> dict[str, sorting.FacetType]:
         facets: dict[str, sorting.FacetType] = {}
-        schema = self.searcher().schema
         for name in self._facet_fields:
             overlapping = isinstance(schema[name], KeywordListField)
             facets[name] = sorting.FieldFacet(name, allow_overlap=overlapping)
         return facets
 
-    def _filter(self, request: SearchRequest) -> wq.Query | None:
+    def _filter(self, request: SearchRequest, schema: Schema) -> wq.Query | None:
         clauses: list[wq.Query] = []
         if request.date_from or request.date_to:
             start = dt.datetime.combine(request.date_from, dt.time.min) if request.date_from else None
@@ -198,7 +199,7 @@ class SearchService:
         for param, values in request.filters.items():
             name = FACET_PARAMS.get(param, param)
             terms = [wq.Term(name, value) for value in values]
-            if isinstance(self.searcher().schema[name], KeywordListField):
+            if isinstance(schema[name], KeywordListField):
                 clauses.extend(terms)  # a release can carry several tags: all must match
             else:
                 clauses.append(wq.Or(terms))
@@ -276,7 +277,8 @@ class SearchService:
 
     def highlight_release(self, release: Release, q: str) -> tuple[str, str]:
         """Return the release's title and body as HTML with the words of ``q`` marked."""
-        parsed = parse_query(q, self.searcher().schema, self.variants, self.searcher().reader())
+        searcher = self.searcher()
+        parsed = parse_query(q, searcher.schema, self.variants, searcher.reader())
         terms = MatchTerms(parsed.query.iter_all_terms()) if q.strip() else MatchTerms([])
         return highlight_whole(release.title, terms), highlight_whole(release.body, terms)
 
