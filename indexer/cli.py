@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 from tqdm import tqdm
@@ -17,6 +18,20 @@ from indexer.settings import CORPUS_ENV, DEFAULT_CORPUS, DEFAULT_INDEX, INDEX_EN
 from indexer.store import IndexLocked
 
 EXIT_OK, EXIT_SKIPPED, EXIT_FATAL = 0, 1, 2
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def index_dir_option(purpose: str) -> Callable[[F], F]:
+    """Return the ``--index DIR`` option (env ``RELEASE_SEARCH_INDEX``) shared by both commands."""
+    return click.option(
+        "--index",
+        "index_dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        envvar=INDEX_ENV,
+        default=DEFAULT_INDEX,
+        show_default=True,
+        help=f"{purpose} Env: {INDEX_ENV}.",
+    )
 
 
 def _progress_bar(records: Iterable[ReleaseRecord], total: int) -> Iterable[ReleaseRecord]:
@@ -34,15 +49,7 @@ def _progress_bar(records: Iterable[ReleaseRecord], total: int) -> Iterable[Rele
     show_default=True,
     help=f"Folder or file of releases (.md .txt .jsonl .jsonl.gz .html .xml .rss .atom). Env: {CORPUS_ENV}.",
 )
-@click.option(
-    "--index",
-    "index_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    envvar=INDEX_ENV,
-    default=DEFAULT_INDEX,
-    show_default=True,
-    help=f"Index directory to create or update. Env: {INDEX_ENV}.",
-)
+@index_dir_option("Index directory to create or update.")
 @click.option("--full", is_flag=True, help="Build a fresh index beside the live one and swap it in.")
 @click.option("--strict", is_flag=True, help="Stop at the first bad record and change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")

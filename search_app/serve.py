@@ -10,7 +10,8 @@ import click
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from indexer.settings import DEFAULT_INDEX, INDEX_ENV
+from indexer.cli import index_dir_option
+from indexer.settings import INDEX_ENV
 
 
 class GunicornServer(BaseApplication):
@@ -49,15 +50,7 @@ class GunicornServer(BaseApplication):
     show_default=True,
     help="Worker processes. Env: RELEASE_SEARCH_WORKERS.",
 )
-@click.option(
-    "--index",
-    "index_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    envvar=INDEX_ENV,
-    default=DEFAULT_INDEX,
-    show_default=True,
-    help=f"Index directory to serve. Env: {INDEX_ENV}.",
-)
+@index_dir_option("Index directory to serve.")
 def main(host: str, port: int, workers: int, index_dir: Path) -> None:
     """Serve the search page and JSON API on http://HOST:PORT."""
     os.environ[INDEX_ENV] = str(index_dir.resolve())
