@@ -69,9 +69,12 @@ def _query_lines(title: str, query: dict[str, Any]) -> list[str]:
     lines.append(_row("FTS5", *(fts["median"][p] for p in PCTS)) + _spread(fts))
     lines.append(_row("ratio Release Search / FTS5", *(query["ratio"][p] for p in PCTS)))
     kinds = ", ".join(
-        f"{k} {v['release_search']:.0f}/{v['fts5']:.1f}" for k, v in query["by_kind_p50_ms"].items()
+        f"{k} {v['release_search']:.1f}/{v['fts5']:.1f}" for k, v in query["by_kind_p50_ms"].items()
     )
     lines.append(f"  p50 by kind, ms (RS/FTS5): {kinds}")
+    cached = query.get("repeated_search_cached")
+    if cached:
+        lines.append(_row("Release Search, repeated (cached)", *(cached[p] for p in PCTS)))
     return lines
 
 

@@ -8,9 +8,11 @@ from pathlib import Path
 INDEX_ENV = "RELEASE_SEARCH_INDEX"
 CORPUS_ENV = "RELEASE_SEARCH_CORPUS"
 VARIANTS_ENV = "RELEASE_SEARCH_VARIANTS"
+RESULT_CACHE_ENV = "RELEASE_SEARCH_RESULT_CACHE"
 
 DEFAULT_INDEX = "var/index"
 DEFAULT_CORPUS = "corpus"
+DEFAULT_RESULT_CACHE = 512
 
 
 def index_dir() -> Path:
@@ -30,3 +32,15 @@ def variants_path() -> Path:
         return Path(explicit)
     corpus = corpus_path()
     return (corpus if corpus.is_dir() else corpus.parent) / "variants.txt"
+
+
+def result_cache_size() -> int:
+    """Return how many search results each worker remembers (``$RELEASE_SEARCH_RESULT_CACHE``,
+    default 512; 0 turns the cache off, as the benchmark does to time the search itself)."""
+    value = os.environ.get(RESULT_CACHE_ENV, "").strip()
+    if not value:
+        return DEFAULT_RESULT_CACHE
+    try:
+        return max(0, int(value))
+    except ValueError:
+        raise SystemExit(f"{RESULT_CACHE_ENV} must be a whole number, not {value!r}") from None

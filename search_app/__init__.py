@@ -14,9 +14,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Create the app; ``INDEX_DIR`` and ``VARIANTS_PATH`` default to the environment."""
     app = Flask(__name__)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the documented field order
-    app.config.update(INDEX_DIR=settings.index_dir(), VARIANTS_PATH=settings.variants_path())
+    app.config.update(
+        INDEX_DIR=settings.index_dir(),
+        VARIANTS_PATH=settings.variants_path(),
+        RESULT_CACHE=settings.result_cache_size(),
+    )
     app.config.update(config or {})
-    app.extensions["search_service"] = SearchService(app.config["INDEX_DIR"], app.config["VARIANTS_PATH"])
+    app.extensions["search_service"] = SearchService(
+        app.config["INDEX_DIR"], app.config["VARIANTS_PATH"], result_cache=app.config["RESULT_CACHE"]
+    )
 
     from search_app import api, errors, pages, security
 

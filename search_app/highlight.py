@@ -4,44 +4,27 @@ Safety: every piece of stored text goes through :func:`html.escape` (quotes
 included) before it reaches the output; the only markup added is the literal
 ``<mark>`` / ``</mark>`` pair around an escaped word. The result is therefore
 safe to insert as HTML element content (never inside an attribute).
+
+Speed: the text is scanned once with the tokenizer's word pattern (in C); each
+distinct word is normalised and compared with the query once per request, so a
+long body costs a regular-expression pass and a dictionary lookup per word, not
+a trip through the analysis chain.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable
+from typing import NamedTuple
 
-from whoosh.analysis import Token
-from whoosh.highlight import (
-    FIRST,
-    BasicFragmentScorer,
-    ContextFragmenter,
-    Formatter,
-    Fragment,
-    WholeFragmenter,
-    top_fragments,
-)
-
-from indexer.analysis import STOP_WORDS, cached_stem, exact_analyzer
+from indexer.analysis import HYPHENS, STOP_WORDS, WORD_RE, cached_stem, normalize_word
 
 STEMMED_FIELDS = frozenset({"title", "body", "extra_text"})
 EXACT_FIELDS = frozenset({"title_exact", "body_exact"})
 SNIPPET_CHARS = 240
+SNIPPET_FRAGMENTS = 2
 ELLIPSIS = " … "
-
-_analyzer = exact_analyzer()
-
-
-class MarkFormatter(Formatter):
-    """Escape all text; wrap matched words, as written, in ``<mark>``."""
-
-    between = ELLIPSIS
-
-    def _text(self, text: str) -> str:
-        return html.escape(text)
-
-    def format_token(self, text: str, token: Token, replace: bool = False) -> str:
-        return "<mark>" + html.escape(text[token.startchar : token.endchar]) + "</mark>"
 
 
 class MatchTerms:
@@ -55,6 +38,7 @@ class MatchTerms:
                 self.stems.add(text)
             elif field in EXACT_FIELDS:
                 self.exact.add(text)
+        self._seen: dict[str, str | None] = {}  # word as written -> its normalised form if it matches
 
     def __bool__(self) -> bool:
         return bool(self.stems or self.exact)
@@ -65,17 +49,96 @@ class MatchTerms:
             return True
         return word not in STOP_WORDS and cached_stem(word) in self.stems
 
+    def match_written(self, written: str) -> str | None:
+        """Return the normalised form of a word as written if the query looks for it, else None."""
+        try:
+            return self._seen[written]
+        except KeyError:
+            word = normalize_word(written)
+            found = word if word and self.matches(word) else None
+            self._seen[written] = found
+            return found
 
-def _tokens(text: str, terms: MatchTerms) -> list[Token]:
-    tokens = []
-    for token in _analyzer(text, positions=True, chars=True, mode="index"):
-        copy = token.copy()
-        copy.matched = terms.matches(token.text)
-        tokens.append(copy)
-    return tokens
+
+class Span(NamedTuple):
+    """A matched word (or hyphenated compound) at ``text[start:end]``."""
+
+    start: int
+    end: int
+    word: str
 
 
-_formatter = MarkFormatter()
+def matched_spans(text: str, terms: MatchTerms) -> list[Span]:
+    """Return the non-overlapping spans of ``text`` holding words the query looks for.
+
+    Words are split as the index splits them; a hyphenated compound whose joined
+    form matches ("counterterrorism" in "counter-terrorism") is marked whole.
+    """
+    spans: list[Span] = []
+    match_written = terms.match_written
+    wanted = {written: word for written in set(WORD_RE.findall(text)) if (word := match_written(written))}
+    for written, word in wanted.items():
+        spans.extend(Span(at, at + len(written), word) for at in _occurrences(text, written))
+    for match in COMPOUND_RE.finditer(text):
+        joined = "".join(WORD_RE.findall(match.group()))
+        if word := terms.match_written(joined):
+            spans.append(Span(match.start(), match.end(), word))
+    return _merge(spans)
+
+
+# A run of words joined by hyphens, as the tokenizer joins them into a compound.
+# Possessive quantifiers and a start only at a token's start keep the scan linear.
+_APOSTROPHES = frozenset("'\u2018\u2019\u02bc\u2032")
+_APOSTROPHE_CLASS = "[" + "".join(sorted(_APOSTROPHES)) + "]"
+_HYPHEN_CLASS = "[" + "".join(re.escape(hyphen) for hyphen in sorted(HYPHENS)) + "]"
+_WORD = rf"\w++(?:{_APOSTROPHE_CLASS}\w++)*+"
+COMPOUND_RE = re.compile(rf"(?<!\w)(?<!\w{_APOSTROPHE_CLASS}){_WORD}(?:{_HYPHEN_CLASS}{_WORD})++")
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"  # what ``\w`` matches
+
+
+def _occurrences(text: str, written: str) -> Iterable[int]:
+    """Yield where ``written`` occurs in ``text`` as a whole token (as the tokenizer splits words)."""
+    size, end = len(written), len(text)
+    at = text.find(written)
+    while at >= 0:
+        after = at + size
+        if not (
+            (at > 0 and _is_word_char(text[at - 1]))
+            or (at > 1 and text[at - 1] in _APOSTROPHES and _is_word_char(text[at - 2]))
+            or (after < end and _is_word_char(text[after]))
+            or (after + 1 < end and text[after] in _APOSTROPHES and _is_word_char(text[after + 1]))
+        ):
+            yield at
+        at = text.find(written, at + 1)
+
+
+def _merge(spans: list[Span]) -> list[Span]:
+    """Sort spans and fold the parts of a matched compound into the compound."""
+    merged: list[Span] = []
+    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
+        if merged and span.start < merged[-1].end:
+            last = merged[-1]
+            merged[-1] = Span(last.start, max(last.end, span.end), last.word)
+        else:
+            merged.append(span)
+    return merged
+
+
+def _marked(text: str, start: int, end: int, spans: Iterable[Span]) -> str:
+    """Return ``text[start:end]`` escaped, with the spans inside it wrapped in ``<mark>``."""
+    out: list[str] = []
+    at = start
+    for span in spans:
+        if span.start < start or span.end > end:
+            continue
+        out.append(html.escape(text[at : span.start]))
+        out.append("<mark>" + html.escape(text[span.start : span.end]) + "</mark>")
+        at = span.end
+    out.append(html.escape(text[at:end]))
+    return "".join(out)
 
 
 def highlight_whole(text: str, terms: MatchTerms) -> str:
@@ -84,41 +147,55 @@ def highlight_whole(text: str, terms: MatchTerms) -> str:
         return ""
     if not terms:
         return html.escape(text)
-    fragments = list(WholeFragmenter().fragment_tokens(text, _tokens(text, terms)))
-    return _formatter.format(fragments) if fragments else html.escape(text)
+    return _marked(text, 0, len(text), matched_spans(text, terms))
 
 
-def highlight_snippet(text: str, terms: MatchTerms, *, top: int = 2, chars: int = SNIPPET_CHARS) -> str:
+def highlight_snippet(
+    text: str, terms: MatchTerms, *, top: int = SNIPPET_FRAGMENTS, chars: int = SNIPPET_CHARS
+) -> str:
     """Return the best passages of ``text`` with matched words marked, else its opening."""
     if not text:
         return ""
     if len(text) <= chars:
         return highlight_whole(text, terms)
-    if terms:
-        fragmenter = ContextFragmenter(maxchars=chars, surround=chars // 3)
-        fragments = top_fragments(
-            fragmenter.fragment_tokens(text, _tokens(text, terms)),
-            top,
-            BasicFragmentScorer(),
-            FIRST,
-            minscore=1,
-        )
-        if fragments:
-            fragments.sort(key=lambda fragment: fragment.startchar)
-            for fragment in fragments:
-                _widen_to_whitespace(text, fragment)
-            prefix = "… " if fragments[0].startchar > 0 else ""
-            suffix = " …" if fragments[-1].endchar < len(text) else ""
-            return prefix + _formatter.format(fragments) + suffix
-    return opening(text, chars)
+    spans = matched_spans(text, terms) if terms else []
+    if not spans:
+        return opening(text, chars)
+    # Two passages share the budget a little more generously than one would have it.
+    windows = _best_windows(spans, len(text), top, chars if top == 1 else chars * 2 // 3)
+    fragments = [_widen_to_whitespace(text, start, end) for start, end in windows]
+    prefix = "… " if fragments[0][0] > 0 else ""
+    suffix = " …" if fragments[-1][1] < len(text) else ""
+    return prefix + ELLIPSIS.join(_marked(text, start, end, spans) for start, end in fragments) + suffix
 
 
-def _widen_to_whitespace(text: str, fragment: Fragment) -> None:
-    """Move a fragment's edges out to whitespace, so no word or symbol is cut."""
-    while fragment.startchar > 0 and not text[fragment.startchar - 1].isspace():
-        fragment.startchar -= 1
-    while fragment.endchar < len(text) and not text[fragment.endchar].isspace():
-        fragment.endchar += 1
+def _best_windows(spans: list[Span], length: int, top: int, chars: int) -> list[tuple[int, int]]:
+    """Pick up to ``top`` non-overlapping windows of ``chars`` characters, each starting a
+    little before a match, that hold the most distinct matched words (then the most matches)."""
+    lead = chars // 3
+    scored: list[tuple[int, int, int, int]] = []  # (-distinct, -count, start, end)
+    for index, anchor in enumerate(spans):
+        start = max(0, anchor.start - lead)
+        end = min(length, start + chars)
+        inside = [span.word for span in spans[index:] if span.end <= end]
+        scored.append((-len(set(inside)), -len(inside), start, end))
+    scored.sort()
+    chosen: list[tuple[int, int]] = []
+    for _, _, start, end in scored:
+        if all(end <= other_start or start >= other_end for other_start, other_end in chosen):
+            chosen.append((start, end))
+            if len(chosen) == top:
+                break
+    return sorted(chosen)
+
+
+def _widen_to_whitespace(text: str, start: int, end: int) -> tuple[int, int]:
+    """Move a passage's edges out to whitespace, so no word or symbol is cut."""
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    return start, end
 
 
 def opening(text: str, chars: int = SNIPPET_CHARS) -> str:

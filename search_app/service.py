@@ -9,53 +9,74 @@ import datetime as dt
 import math
 import threading
 import time
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from whoosh import index, sorting
+import numpy as np
+from whoosh import index
 from whoosh import query as wq
-from whoosh.collectors import FilterCollector, TimeLimitCollector
 from whoosh.fields import Schema
-from whoosh.searching import Hit, Results, Searcher, TimeLimit
+from whoosh.searching import Searcher, TimeLimit
 
+from indexer import settings
 from indexer.schema import KeywordListField, split_list
 from indexer.store import IndexDamaged, IndexMissing, IndexStore
 from search_app.contract import (
-    FACET_LIMIT,
     FACET_PARAMS,
-    FacetValue,
     IndexUnavailable,
     Release,
     SearchHit,
     SearchRequest,
     SearchResult,
 )
+from search_app.doc_table import DocIds, DocTable
 from search_app.highlight import MatchTerms, highlight_snippet, highlight_whole
 from search_app.proximity import close_together
 from search_app.query import ParsedQuery, parse_query, plain_words
 from search_app.spelling import SpellingSuggester
 from search_app.suggest import Completion, Completions
 from search_app.variants import NameVariants
+from search_app.vector_search import Matches, Scores, VectorSearcher
 
 # Relevance-ranked pages within the first RERANK_DEPTH hits are re-ranked by proximity;
 # a release with the query's words within a few positions gets its score times PROXIMITY_BONUS.
 RERANK_DEPTH = 50
 PROXIMITY_BONUS = 1.5
+# Results remembered per worker and generation (each a page of hits, a few kB).
+RESULT_CACHE_SIZE = settings.DEFAULT_RESULT_CACHE
+
+
+@dataclass(frozen=True)
+class _Live:
+    """What one index generation is searched with, opened together and used together."""
+
+    stamp: tuple[Any, ...]
+    searcher: Searcher
+    vectors: VectorSearcher
+    table: DocTable
+    facet_fields: list[str]
+    spelling: SpellingSuggester
 
 
 class SearchService:
     """Search one index directory; follows new index generations without a restart."""
 
-    def __init__(self, index_root: Path, variants_path: Path | None = None, time_budget: float = 5.0) -> None:
+    def __init__(
+        self,
+        index_root: Path,
+        variants_path: Path | None = None,
+        time_budget: float = 5.0,
+        result_cache: int = RESULT_CACHE_SIZE,
+    ) -> None:
         self.time_budget = time_budget
         self.store = IndexStore(index_root)
         self.variants = NameVariants(variants_path)
         self._lock = threading.Lock()
-        self._searcher: Searcher | None = None
-        self._stamp: tuple[Any, ...] = ()
-        self._facet_fields: list[str] = []
+        self._live: _Live | None = None
         self._completions: Completions | None = None
-        self._spelling: SpellingSuggester  # set with each searcher
+        self._results = ResultCache(result_cache)
 
     # -- index lifecycle ---------------------------------------------------------
 
@@ -69,14 +90,16 @@ class SearchService:
             meta_mtime = 0
         return (self.store.pointer_stamp(), generation.name, meta_mtime)
 
-    def searcher(self) -> Searcher:
-        """Return a searcher on the live generation, reopening it when it changed."""
+    def _open(self) -> _Live:
+        """Return the live generation's searcher and tables, reopening them when it changed."""
         stamp = self._current_stamp()
-        if self._searcher is not None and stamp == self._stamp:
-            return self._searcher
+        live = self._live
+        if live is not None and stamp == live.stamp:
+            return live
         with self._lock:
-            if self._searcher is not None and stamp == self._stamp:
-                return self._searcher
+            live = self._live
+            if live is not None and stamp == live.stamp:
+                return live
             try:
                 generation = self.store.require_current()
                 generation.verify()
@@ -87,21 +110,31 @@ class SearchService:
                 raise IndexUnavailable(f"{exc} Run reindex to rebuild it.") from None
             except Exception as exc:  # noqa: BLE001 - any failure to open is "unavailable"
                 raise IndexUnavailable(f"The index at {self.store.root} cannot be read: {exc}") from None
-            old, self._searcher, self._stamp = self._searcher, searcher, stamp
-            self._completions = None
-            self._spelling = SpellingSuggester(searcher)
             meta = generation.metadata()
-            self._facet_fields = [
-                f for f in meta.get("facet_fields", ["year", "tags", "source"]) if f in searcher.schema
-            ]
+            offered = meta.get("facet_fields", ["year", "tags", "source"])
+            facet_fields = [name for name in offered if name in searcher.schema]
+            new = _Live(
+                stamp=stamp,
+                searcher=searcher,
+                vectors=VectorSearcher(searcher),
+                table=DocTable(searcher, facet_fields),
+                facet_fields=facet_fields,
+                spelling=SpellingSuggester(searcher),
+            )
+            old, self._live = self._live, new
+            self._completions = None
+            self._results.clear()
             if old is not None:
-                old.close()
-            return searcher
+                old.searcher.close()
+            return new
+
+    def searcher(self) -> Searcher:
+        """Return a searcher on the live generation, reopening it when it changed."""
+        return self._open().searcher
 
     def facet_fields(self) -> list[str]:
         """Return the fields offered as facets by the live index."""
-        self.searcher()
-        return list(self._facet_fields)
+        return list(self._open().facet_fields)
 
     def health(self) -> dict[str, Any]:
         """Return status, document count and generation of the live index."""
@@ -120,36 +153,47 @@ class SearchService:
     def search(self, request: SearchRequest) -> SearchResult:
         """Run one search and return the requested page with facets and highlights."""
         started = time.perf_counter()
-        searcher = self.searcher()
+        live = self._open()
+        key = (live.stamp, self.variants.stamp(), _request_key(request))
+        cached = self._results.get(key)
+        if cached is not None:
+            return replace(cached, took_ms=round((time.perf_counter() - started) * 1000, 2))
+        result = self._search(live, request, started)
+        if not any(w.startswith("The search took too long") for w in result.warnings):
+            self._results.put(key, result)
+        return result
+
+    def _search(self, live: _Live, request: SearchRequest, started: float) -> SearchResult:
+        searcher, table = live.searcher, live.table
         parsed = parse_query(request.q, searcher.schema, self.variants, searcher.reader())
         sort = request.effective_sort
-        limit = request.page * request.per_page
-        rerank = sort == "relevance" and limit <= RERANK_DEPTH
-        collector = searcher.collector(
-            limit=RERANK_DEPTH if rerank else limit,
-            sortedby=_sort_facet(sort),
-            groupedby=self._facets(searcher.schema),
-            maptype=sorting.Count,
-        )
-        # use_alarm=False: signals only work in the main thread, and web workers may not be.
-        collector = TimeLimitCollector(collector, timelimit=self.time_budget, use_alarm=False)
-        search_filter = self._filter(request, searcher.schema)
-        if search_filter is not None:
-            # Outermost: Whoosh's filter works in collect_matches, which the time limit replaces.
-            collector = FilterCollector(collector, search_filter, None)
         warnings = list(parsed.warnings)
+        deadline = started + self.time_budget
         try:
-            searcher.search_with_collector(parsed.query, collector)
+            if parsed.is_everything:
+                matches = Matches(table.live_ids, np.zeros(len(table.live_ids)))
+            else:
+                matches = live.vectors.run(parsed.query, deadline)
         except TimeLimit:
             warnings.append("The search took too long and was stopped; these results may be incomplete.")
-        results = collector.results()
-        total = len(results)
-        terms = MatchTerms(parsed.query.iter_all_terms()) if not parsed.is_everything else MatchTerms([])
+            matches = Matches.empty()
+        ids = self._filtered(table, matches.ids, request, searcher.schema)
+        total = len(ids)
         start = (request.page - 1) * request.per_page
-        ranked = self._proximity_rerank(parsed, results) if rerank else list(results)
-        hits = [self._hit(hit, terms) for hit in ranked[start:limit]]
-        facets = {name: _facet_values(results.groups(name)) for name in self._facet_fields}
-        suggestion = self._spelling.suggest(request.q) if request.q.strip() and total < 3 else None
+        limit = request.page * request.per_page
+        if sort == "relevance":
+            if len(ids) != len(matches.ids):
+                matches = matches.subset(ids)
+            top, scores = matches.top(max(limit, RERANK_DEPTH) if limit <= RERANK_DEPTH else limit)
+            if limit <= RERANK_DEPTH:
+                top, scores = self._proximity_rerank(parsed, searcher, top, scores)
+            page = list(zip(top[start:limit].tolist(), scores[start:limit].tolist(), strict=True))
+        else:
+            ordered = table.by_date(ids, newest_first=sort == "newest")
+            page = [(docnum, 0.0) for docnum in ordered[start:limit].tolist()]
+        terms = MatchTerms(parsed.query.iter_all_terms()) if not parsed.is_everything else MatchTerms([])
+        hits = [self._hit(searcher.stored_fields(docnum), score, terms) for docnum, score in page]
+        suggestion = live.spelling.suggest(request.q) if request.q.strip() and total < 3 else None
         return SearchResult(
             query=request.q,
             page=request.page,
@@ -159,7 +203,7 @@ class SearchService:
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             sort=sort,
             hits=hits,
-            facets=facets,
+            facets=table.facet_counts(ids),
             suggestion=suggestion,
             parsed=_describe(parsed),
             variants=parsed.variants,
@@ -167,51 +211,38 @@ class SearchService:
             warnings=warnings,
         )
 
-    def _proximity_rerank(self, parsed: ParsedQuery, results: Results) -> list[Hit]:
+    def _filtered(self, table: DocTable, ids: DocIds, request: SearchRequest, schema: Schema) -> DocIds:
+        if request.date_from or request.date_to:
+            ids = table.within_dates(ids, request.date_from, request.date_to)
+        for param, values in request.filters.items():
+            name = FACET_PARAMS.get(param, param)
+            # A release can carry several tags: all must match. A release has one year or source.
+            every = name in schema and isinstance(schema[name], KeywordListField)
+            ids = table.with_values(ids, name, values, every=every)
+        return ids
+
+    def _proximity_rerank(
+        self, parsed: ParsedQuery, searcher: Searcher, top: DocIds, scores: Scores
+    ) -> tuple[DocIds, Scores]:
         """Re-rank the top hits: releases with the query's words close together move up.
 
         Only the first :data:`RERANK_DEPTH` hits are re-ranked, so the cost is a few
         postings skips, not a proximity search over every match.
         """
-        top = list(results)
         words = plain_words(parsed.query)
         if not words or len(top) < 2:
-            return top
-        # The reader of the search that produced the docnums, even if a new generation arrived since.
-        near = close_together(results.searcher.reader(), words, (hit.docnum for hit in top))
-        return sorted(
-            top, key=lambda hit: -(hit.score or 0.0) * (PROXIMITY_BONUS if hit.docnum in near else 1.0)
-        )
-
-    def _facets(self, schema: Schema) -> dict[str, sorting.FacetType]:
-        facets: dict[str, sorting.FacetType] = {}
-        for name in self._facet_fields:
-            overlapping = isinstance(schema[name], KeywordListField)
-            facets[name] = sorting.FieldFacet(name, allow_overlap=overlapping)
-        return facets
-
-    def _filter(self, request: SearchRequest, schema: Schema) -> wq.Query | None:
-        clauses: list[wq.Query] = []
-        if request.date_from or request.date_to:
-            start = dt.datetime.combine(request.date_from, dt.time.min) if request.date_from else None
-            end = dt.datetime.combine(request.date_to, dt.time.max) if request.date_to else None
-            clauses.append(wq.DateRange("date", start, end))
-        for param, values in request.filters.items():
-            name = FACET_PARAMS.get(param, param)
-            terms = [wq.Term(name, value) for value in values]
-            if isinstance(schema[name], KeywordListField):
-                clauses.extend(terms)  # a release can carry several tags: all must match
-            else:
-                clauses.append(wq.Or(terms))
-        return wq.And(clauses) if clauses else None
+            return top, scores
+        near = close_together(searcher.reader(), words, top.tolist())
+        boosted = scores * np.where(np.isin(top, list(near)), PROXIMITY_BONUS, 1.0)
+        order = np.lexsort((top, -boosted))
+        return top[order], boosted[order]
 
     def filter_names(self) -> list[str]:
         """Return the request parameter names that filter on a facet."""
         reverse = {value: key for key, value in FACET_PARAMS.items()}
         return [reverse.get(name, name) for name in self.facet_fields()]
 
-    def _hit(self, hit: Hit, terms: MatchTerms) -> SearchHit:
-        stored = hit.fields()
+    def _hit(self, stored: dict[str, Any], score: float, terms: MatchTerms) -> SearchHit:
         title, body = stored.get("title", ""), stored.get("body", "")
         return SearchHit(
             id=stored["id"],
@@ -220,8 +251,7 @@ class SearchService:
             url=stored.get("url"),
             tags=split_list(stored.get("tags")),
             source=stored.get("source"),
-            # Sorted searches put the sort key in ``score``; only relevance has a score.
-            score=round(hit.score, 4) if isinstance(hit.score, float) else 0.0,
+            score=round(score, 4),
             title_html=highlight_whole(title, terms),
             snippet_html=highlight_snippet(body, terms),
         )
@@ -273,7 +303,7 @@ class SearchService:
         stored = searcher.stored_fields(docnum)
         text = f"{stored.get('title', '')}\n{stored.get('body', '')}"
         similar = searcher.more_like(docnum, "body", text=text, top=limit)
-        return [self._hit(hit, MatchTerms([])) for hit in similar]
+        return [self._hit(hit.fields(), hit.score or 0.0, MatchTerms([])) for hit in similar]
 
     def highlight_release(self, release: Release, q: str) -> tuple[str, str]:
         """Return the release's title and body as HTML with the words of ``q`` marked."""
@@ -299,23 +329,38 @@ class SearchService:
         return generation.name, commit if isinstance(commit, int) else -1, updated
 
 
-def _sort_facet(sort: str) -> sorting.FacetType | None:
-    if sort == "relevance":
-        return None
-    # Undated releases sort last both ways.
-    return sorting.MultiFacet(
-        [sorting.FieldFacet("dated", reverse=True), sorting.FieldFacet("date", reverse=sort == "newest")]
-    )
+def _request_key(request: SearchRequest) -> tuple[Any, ...]:
+    filters = tuple(sorted((name, tuple(values)) for name, values in request.filters.items()))
+    dates = (request.date_from, request.date_to)
+    return (request.q, request.page, request.per_page, request.sort, dates, filters)
 
 
-def _facet_values(groups: dict[Any, int]) -> list[FacetValue]:
-    values = [
-        FacetValue(key.decode("utf-8") if isinstance(key, bytes) else str(key), count)
-        for key, count in groups.items()
-        if key not in (None, "", b"")
-    ]
-    values.sort(key=lambda item: (-item.count, item.value))
-    return values[:FACET_LIMIT]
+class ResultCache:
+    """The last few results of one generation, for the searches people repeat (a small LRU)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Any, SearchResult] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> SearchResult | None:
+        with self._lock:
+            result = self._items.get(key)
+            if result is not None:
+                self._items.move_to_end(key)
+            return result
+
+    def put(self, key: Any, result: SearchResult) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._items[key] = result
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
 
 
 def _date_text(value: Any) -> str | None:

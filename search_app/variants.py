@@ -73,6 +73,11 @@ class NameVariants:
                         by_form.setdefault(form, []).append((group, position))
             self._by_form, self._stamp = by_form, stamp
 
+    def stamp(self) -> float | None:
+        """Return the modification time of the variants file as last read (changes on edit)."""
+        self._refresh()
+        return self._stamp
+
     def names(self) -> list[str]:
         """Return every name of every group."""
         self._refresh()

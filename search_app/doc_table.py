@@ -1,0 +1,140 @@
+"""Per-generation columns in memory: which releases are live, their dates and facet values.
+
+Loaded once when a worker opens an index generation (a few tens of milliseconds
+for 12,694 releases), so filtering, counting facets and sorting by date are
+array operations over the matched document numbers instead of a column lookup
+per release per search.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import numpy.typing as npt
+from whoosh.reading import IndexReader
+from whoosh.searching import Searcher
+
+from search_app.contract import FACET_LIMIT, FacetValue
+
+DocIds = npt.NDArray[np.int32]
+
+
+class FacetColumn:
+    """One facet field: its distinct values and which releases carry each."""
+
+    def __init__(self, values: list[str], docs: DocIds, ordinals: DocIds) -> None:
+        self.values = values  # ordinal -> value
+        self.ordinal = {value: number for number, value in enumerate(values)}
+        self.docs = docs  # one entry per (release, value) pair ...
+        self.ordinals = ordinals  # ... and the value's ordinal
+        self._docs_with: dict[int, DocIds] = {}
+
+    def counts(self, matched: npt.NDArray[np.bool_]) -> list[FacetValue]:
+        """Return the most frequent values among the matched releases."""
+        if not self.values:
+            return []
+        counts = np.bincount(self.ordinals[matched[self.docs]], minlength=len(self.values))
+        present = np.flatnonzero(counts)
+        ranked = sorted(present.tolist(), key=lambda number: (-int(counts[number]), self.values[number]))
+        return [FacetValue(self.values[number], int(counts[number])) for number in ranked[:FACET_LIMIT]]
+
+    def docs_with(self, value: str) -> DocIds:
+        """Return the sorted document numbers of releases carrying ``value``."""
+        number = self.ordinal.get(value)
+        if number is None:
+            return np.empty(0, np.int32)
+        docs = self._docs_with.get(number)
+        if docs is None:
+            docs = np.unique(self.docs[self.ordinals == number])
+            self._docs_with[number] = docs
+        return docs
+
+
+class DocTable:
+    """Live releases, date sort keys and facet columns of one index generation."""
+
+    def __init__(self, searcher: Searcher, facet_fields: list[str]) -> None:
+        reader = searcher.reader()
+        self.size = reader.doc_count_all()
+        self.live = np.zeros(self.size, bool)
+        self.live[np.fromiter(reader.all_doc_ids(), np.int64)] = True
+        self.live_ids = np.flatnonzero(self.live).astype(np.int32)
+        # Numeric columns hold shifted integers: compare with the stored form of dated=1.
+        self.dated = _numbers(reader, "dated", self.size) == searcher.schema["dated"].to_column_value(1)
+        # Undated releases hold the column's default (the largest unsigned value): zero them.
+        self.date = np.where(self.dated, _numbers(reader, "date", self.size), 0).astype(np.int64)
+        self._date_field = searcher.schema["date"]
+        self.facets = {name: _facet_column(reader, name, self.size) for name in facet_fields}
+
+    def mask(self, ids: DocIds) -> npt.NDArray[np.bool_]:
+        """Return a boolean array over all documents, true at ``ids``."""
+        matched = np.zeros(self.size, bool)
+        matched[ids] = True
+        return matched
+
+    def within_dates(self, ids: DocIds, start: dt.date | None, end: dt.date | None) -> DocIds:
+        """Keep the dated releases between ``start`` and ``end`` (inclusive)."""
+        keep = self.dated[ids]
+        dates = self.date[ids]
+        if start is not None:
+            keep &= dates >= self._date_field.to_column_value(dt.datetime.combine(start, dt.time.min))
+        if end is not None:
+            keep &= dates <= self._date_field.to_column_value(dt.datetime.combine(end, dt.time.max))
+        return ids[keep]
+
+    def with_values(self, ids: DocIds, field: str, values: tuple[str, ...], every: bool) -> DocIds:
+        """Keep releases carrying all of ``values`` (``every``) or any of them."""
+        column = self.facets.get(field) or _EMPTY
+        sets = [column.docs_with(value) for value in values]
+        if every:
+            for docs in sets:
+                ids = ids[np.isin(ids, docs, assume_unique=True)]
+            return ids
+        return ids[np.isin(ids, np.concatenate(sets) if sets else np.empty(0, np.int32))]
+
+    def facet_counts(self, ids: DocIds) -> dict[str, list[FacetValue]]:
+        """Return the top values of every facet among ``ids``."""
+        matched = self.mask(ids)
+        return {name: column.counts(matched) for name, column in self.facets.items()}
+
+    def by_date(self, ids: DocIds, newest_first: bool) -> DocIds:
+        """Order ``ids`` by date (undated releases last either way, ties by document number)."""
+        dates = self.date[ids]
+        key = -dates if newest_first else dates
+        return ids[np.lexsort((ids, key, ~self.dated[ids]))]
+
+
+_EMPTY = FacetColumn([], np.empty(0, np.int32), np.empty(0, np.int32))
+
+
+def _numbers(reader: IndexReader, field: str, size: int) -> npt.NDArray[np.uint64]:
+    """Read a numeric column (raw sortable values) for every document; 0 where missing."""
+    values = np.zeros(size, np.uint64)
+    for segment, offset in reader.leaf_readers():
+        if not segment.has_column(field):
+            continue
+        column = segment.column_reader(field, translate=False)
+        count = segment.doc_count_all()
+        values[offset : offset + count] = np.fromiter((column[n] for n in range(count)), np.uint64, count)
+    return values
+
+
+def _facet_column(reader: IndexReader, field: str, size: int) -> FacetColumn:
+    ordinal: dict[str, int] = {}
+    docs: list[int] = []
+    ordinals: list[int] = []
+    for segment, offset in reader.leaf_readers():
+        if not segment.has_column(field):
+            continue
+        column = segment.column_reader(field, translate=False)
+        for docnum in range(segment.doc_count_all()):
+            raw = column[docnum]
+            items = raw if isinstance(raw, (list, tuple)) else [raw]
+            for item in items:
+                value = item.decode("utf-8") if isinstance(item, bytes) else str(item)
+                if not value:
+                    continue
+                docs.append(docnum + offset)
+                ordinals.append(ordinal.setdefault(value, len(ordinal)))
+    return FacetColumn(list(ordinal), np.asarray(docs, np.int32), np.asarray(ordinals, np.int32))

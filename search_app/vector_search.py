@@ -1,0 +1,336 @@
+"""Match and score a query over whole postings lists with NumPy.
+
+Whoosh matches and scores one document at a time in Python (a few microseconds
+per matching release and query word). Here each word's postings are read once
+per index generation into arrays (cached), and Boolean queries combine them with
+array operations: BM25F scores computed exactly as Whoosh computes them, for all
+matches at once. Parts of a query this module does not model (phrases, ranges)
+are run by Whoosh's own matchers, so every query gives Whoosh's answer, faster.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.matching import FilterMatcher
+from whoosh.scoring import BM25F
+from whoosh.searching import Searcher, TimeLimit
+
+DocIds = npt.NDArray[np.int32]
+Scores = npt.NDArray[np.float64]
+
+# Postings kept in memory per generation, counted in postings (12 bytes each).
+POSTINGS_CACHE_LIMIT = 4_000_000
+
+
+class Matches:
+    """Sorted document numbers with one score each."""
+
+    __slots__ = ("ids", "scores")
+
+    def __init__(self, ids: DocIds, scores: Scores) -> None:
+        self.ids = ids
+        self.scores = scores
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def empty(cls) -> Matches:
+        return cls(np.empty(0, np.int32), np.empty(0, np.float64))
+
+    def subset(self, ids: DocIds) -> Matches:
+        """Return the matches whose ids are in ``ids`` (a sorted subset of this one's)."""
+        keep = np.isin(self.ids, ids, assume_unique=True)
+        return Matches(self.ids[keep], self.scores[keep])
+
+    def top(self, count: int) -> tuple[DocIds, Scores]:
+        """Return the ``count`` best ids and scores, best first (ties by document number)."""
+        if count < len(self.ids):
+            part = np.argpartition(-self.scores, count - 1)[:count]
+        else:
+            part = np.arange(len(self.ids))
+        order = part[np.lexsort((self.ids[part], -self.scores[part]))]
+        return self.ids[order], self.scores[order]
+
+
+class VectorSearcher:
+    """Evaluate queries against one Whoosh searcher (one index generation)."""
+
+    def __init__(self, searcher: Searcher) -> None:
+        weighting = searcher.weighting
+        if not isinstance(weighting, BM25F):
+            raise TypeError("vector search models BM25F scoring only")
+        self.searcher = searcher
+        self.B, self.K1 = weighting.B, weighting.K1
+        self.field_B: dict[str, float] = dict(weighting._field_B)
+        self.doc_count = searcher.reader().doc_count_all()
+        self._segments = _segments(searcher)
+        self._lengths: dict[str, npt.NDArray[np.float64]] = {}
+        self._postings: OrderedDict[tuple[str, Any], tuple[DocIds, npt.NDArray[np.float64]]] = OrderedDict()
+        self._cached_postings = 0
+        self._lock = threading.Lock()
+
+    # -- queries ---------------------------------------------------------------
+
+    def run(self, q: wq.Query, deadline: float = math.inf) -> Matches:
+        """Return every live document matching ``q``, with Whoosh's BM25F score.
+
+        Raises :class:`whoosh.searching.TimeLimit` once ``deadline`` (a
+        :func:`time.perf_counter` value) has passed.
+        """
+        return self._run(deadline, q)
+
+    def _run(self, deadline: float, q: wq.Query) -> Matches:
+        if time.perf_counter() > deadline:
+            raise TimeLimit
+        if isinstance(q, wq.Term):
+            return self._term(q)
+        if isinstance(q, type(wq.NullQuery)):
+            return Matches.empty()
+        if isinstance(q, wq.Or) and type(q) is wq.Or and q.minmatch in (0, 1) and q.scale is None:
+            return self._boosted(_union([self._run(deadline, sub) for sub in q.subqueries]), q.boost)
+        if type(q) is wq.And and not any(isinstance(sub, wq.Not) for sub in q.subqueries):
+            parts = [self._run(deadline, sub) for sub in q.subqueries]
+            return self._boosted(_intersection(parts), q.boost)
+        if type(q) is wq.Phrase and q.slop == 1:
+            return self._phrase(q)
+        if type(q) is wq.AndNot:
+            positive, negative = self._run(deadline, q.a), self._run(deadline, q.b)
+            keep = ~np.isin(positive.ids, negative.ids, assume_unique=True)
+            return self._boosted(Matches(positive.ids[keep], positive.scores[keep]), q.boost)
+        if type(q) is wq.AndMaybe:
+            required, optional = self._run(deadline, q.a), self._run(deadline, q.b)
+            scores = required.scores.copy()
+            at = np.searchsorted(optional.ids, required.ids)
+            at[at >= len(optional.ids)] = 0
+            present = (optional.ids[at] == required.ids) if len(optional.ids) else np.zeros(len(at), bool)
+            scores[present] += optional.scores[at[present]]
+            return self._boosted(Matches(required.ids, scores), q.boost)
+        return self._by_whoosh(q, deadline)
+
+    @staticmethod
+    def _boosted(matches: Matches, boost: float) -> Matches:
+        if boost != 1.0:
+            matches.scores = matches.scores * boost
+        return matches
+
+    def _term(self, q: wq.Term) -> Matches:
+        field, text = q.fieldname, q.text
+        schema = self.searcher.schema
+        if field not in schema:
+            return Matches.empty()
+        btext = schema[field].to_bytes(text)
+        ids, weights = self._postings_of(field, btext)
+        if not len(ids):
+            return Matches.empty()
+        if schema[field].scorable:
+            idf = self.searcher.idf(field, text)
+            avgfl = self.searcher.avg_field_length(field) or 1
+            lengths = self._field_lengths(field)[ids]
+            b = self.field_B.get(field, self.B)
+            k1 = self.K1
+            scores = idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * lengths / avgfl)))
+        else:
+            scores = weights.astype(np.float64)
+        return self._boosted(Matches(ids, scores), q.boost)
+
+    def _phrase(self, q: wq.Phrase) -> Matches:
+        """Releases with the words in a row (as Whoosh's ``Phrase`` with slop 1), scored
+        like Whoosh: the sum of the words' scores."""
+        schema = self.searcher.schema
+        if q.fieldname not in schema or not q.words:
+            return Matches.empty()
+        field = schema[q.fieldname]
+        words = [field.to_bytes(word) for word in q.words]
+        parts = [self._term(wq.Term(q.fieldname, word)) for word in q.words]
+        both = _intersection(parts)
+        if not len(both):
+            return both
+        positions = [self._positions_in(q.fieldname, word, both.ids) for word in words]
+        keep = np.fromiter(
+            (_in_a_row([by_word[n] for by_word in positions]) for n in range(len(both))), bool, len(both)
+        )
+        return self._boosted(Matches(both.ids[keep], both.scores[keep]), q.boost)
+
+    def _positions_in(self, field: str, btext: bytes, docs: DocIds) -> list[set[int]]:
+        """Return, for each of ``docs`` (all holding the word), the word's positions there."""
+        ids, values = self._values_of(field, btext)
+        decode = self.searcher.schema[field].format.decode_positions
+        at = np.searchsorted(ids, docs)
+        return [set(decode(values[i])) for i in at.tolist()]
+
+    def _values_of(self, field: str, btext: bytes) -> tuple[DocIds, list[bytes]]:
+        key = (field, (btext, "values"))
+        with self._lock:
+            cached = self._postings.get(key)
+            if cached is not None:
+                self._postings.move_to_end(key)
+                return cached  # type: ignore[return-value]
+        id_parts: list[DocIds] = []
+        values: list[bytes] = []
+        for subsearcher, offset in self._segments:
+            reader = subsearcher.reader()
+            if (field, btext) not in reader:
+                continue
+            ids, _, segment_values = _read_postings(reader.postings(field, btext), with_values=True)
+            id_parts.append(ids + offset)
+            values.extend(segment_values)
+        result = (np.concatenate(id_parts) if id_parts else np.empty(0, np.int32), values)
+        self._remember(key, result)
+        return result
+
+    def _by_whoosh(self, q: wq.Query, deadline: float) -> Matches:
+        """Run ``q`` with Whoosh's own matcher, collecting ids and scores."""
+        ids: list[int] = []
+        scores: list[float] = []
+        for subsearcher, offset in self._segments:
+            matcher = q.matcher(subsearcher, subsearcher.context())
+            while matcher.is_active():
+                if len(ids) % 1024 == 0 and time.perf_counter() > deadline:
+                    raise TimeLimit
+                ids.append(matcher.id() + offset)
+                scores.append(matcher.score())
+                matcher.next()
+        return Matches(np.asarray(ids, np.int32), np.asarray(scores, np.float64))
+
+    # -- postings and lengths, read once per generation --------------------------
+
+    def _postings_of(self, field: str, btext: bytes) -> tuple[DocIds, npt.NDArray[np.float64]]:
+        key = (field, btext)
+        with self._lock:
+            cached = self._postings.get(key)
+            if cached is not None:
+                self._postings.move_to_end(key)
+                return cached
+        id_parts: list[DocIds] = []
+        weight_parts: list[npt.NDArray[np.float64]] = []
+        for subsearcher, offset in self._segments:
+            reader = subsearcher.reader()
+            if (field, btext) not in reader:
+                continue
+            ids, weights, _ = _read_postings(reader.postings(field, btext))
+            id_parts.append(ids + offset)
+            weight_parts.append(weights)
+        result = (
+            (np.concatenate(id_parts), np.concatenate(weight_parts))
+            if id_parts
+            else (np.empty(0, np.int32), np.empty(0, np.float64))
+        )
+        self._remember(key, result)
+        return result
+
+    def _remember(self, key: tuple[str, Any], value: tuple[DocIds, Any]) -> None:
+        with self._lock:
+            self._postings[key] = value
+            self._cached_postings += len(value[0])
+            while self._cached_postings > POSTINGS_CACHE_LIMIT and len(self._postings) > 1:
+                _, (old_ids, _) = self._postings.popitem(last=False)
+                self._cached_postings -= len(old_ids)
+
+    def _field_lengths(self, field: str) -> npt.NDArray[np.float64]:
+        lengths = self._lengths.get(field)
+        if lengths is None:
+            reader = self.searcher.reader()
+            lengths = np.fromiter(
+                (reader.doc_field_length(docnum, field, 0) for docnum in range(self.doc_count)),
+                dtype=np.float64,
+                count=self.doc_count,
+            )
+            self._lengths[field] = lengths
+        return lengths
+
+
+def _segments(searcher: Searcher) -> list[tuple[Searcher, int]]:
+    if searcher.subsearchers:
+        return list(searcher.subsearchers)
+    return [(searcher, 0)]
+
+
+def _in_a_row(positions: list[set[int]]) -> bool:
+    """Tell whether some position p of the first word has p+1 for the next word, p+2 for the next...
+
+    >>> _in_a_row([{3, 9}, {10}, {11}])
+    True
+    >>> _in_a_row([{3}, {5}])
+    False
+    """
+    first, rest = positions[0], positions[1:]
+    return any(all(start + step in later for step, later in enumerate(rest, 1)) for start in first)
+
+
+def _read_postings(
+    matcher: Any, with_values: bool = False
+) -> tuple[DocIds, npt.NDArray[np.float64], list[bytes]]:
+    """Read a postings list into (ids, weights, values), a block at a time where possible.
+
+    Values (encoded positions) are read only when asked for."""
+    deleted: set[int] | frozenset[int] = frozenset()
+    if isinstance(matcher, FilterMatcher) and matcher._exclude:
+        deleted = matcher._ids
+        matcher = matcher.child
+    ids: list[Any] = []
+    weights: list[Any] = []
+    values: list[bytes] = []
+    if type(matcher) is W3LeafMatcher:
+        # Whole blocks: the block's id and weight arrays, as Whoosh decodes them.
+        while matcher.is_active():
+            matcher._read_ids()
+            matcher._read_weights()
+            ids.append(np.asarray(matcher._ids, dtype=np.int32))
+            weights.append(np.asarray(matcher._weights, dtype=np.float64))
+            if with_values:
+                matcher._read_values()
+                values.extend(matcher._values)
+            matcher._next_block()
+        id_array = np.concatenate(ids) if ids else np.empty(0, np.int32)
+        weight_array = np.concatenate(weights) if weights else np.empty(0, np.float64)
+    else:
+        flat_ids: list[int] = []
+        flat_weights: list[float] = []
+        while matcher.is_active():
+            flat_ids.append(matcher.id())
+            flat_weights.append(matcher.weight())
+            if with_values:
+                values.append(matcher.value())
+            matcher.next()
+        id_array = np.asarray(flat_ids, np.int32)
+        weight_array = np.asarray(flat_weights, np.float64)
+    if deleted:
+        keep = ~np.isin(id_array, np.fromiter(deleted, np.int32, len(deleted)))
+        id_array, weight_array = id_array[keep], weight_array[keep]
+        if with_values:
+            values = [value for value, kept in zip(values, keep.tolist(), strict=True) if kept]
+    return id_array, weight_array, values
+
+
+def _union(parts: list[Matches]) -> Matches:
+    parts = [part for part in parts if len(part)]
+    if not parts:
+        return Matches.empty()
+    if len(parts) == 1:
+        return Matches(parts[0].ids, parts[0].scores.copy())
+    ids = np.concatenate([part.ids for part in parts])
+    scores = np.concatenate([part.scores for part in parts])
+    unique, inverse = np.unique(ids, return_inverse=True)
+    summed = np.bincount(inverse, weights=scores, minlength=len(unique)).astype(np.float64)
+    return Matches(unique.astype(np.int32), summed)
+
+
+def _intersection(parts: list[Matches]) -> Matches:
+    if not parts or any(not len(part) for part in parts):
+        return Matches.empty()
+    parts = sorted(parts, key=len)
+    ids, scores = parts[0].ids, parts[0].scores.copy()
+    for part in parts[1:]:
+        common, left, right = np.intersect1d(ids, part.ids, assume_unique=True, return_indices=True)
+        ids, scores = common, scores[left] + part.scores[right]
+    return Matches(ids.astype(np.int32), scores)

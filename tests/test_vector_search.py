@@ -1,0 +1,158 @@
+"""Array search gives Whoosh's answers: the same releases, the same scores, the same facet counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import WORDS, synthetic_corpus
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from whoosh import query as wq
+from whoosh.searching import Searcher
+
+from indexer import reindex
+from indexer.schema import split_list
+from search_app.query import parse_query
+from search_app.service import SearchRequest, SearchService
+from search_app.vector_search import VectorSearcher
+
+VOCABULARY = WORDS.split()
+
+
+@pytest.fixture(scope="module")
+def updated_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of two segments with deleted releases: a full build, then an incremental run."""
+    folder = tmp_path_factory.mktemp("vector")
+    corpus = synthetic_corpus(folder / "releases.jsonl", 400)
+    reindex(corpus, folder / "ix")
+    lines = corpus.read_text(encoding="utf-8").splitlines()
+    changed = []
+    for number, line in enumerate(lines[:300]):
+        record = json.loads(line)
+        if number % 3 == 0:
+            record["body"] += " tax fraud scheme"
+        changed.append(json.dumps(record))
+    corpus.write_text("\n".join(changed) + "\n", encoding="utf-8")  # 100 removed, 100 updated
+    reindex(corpus, folder / "ix")
+    return folder / "ix"
+
+
+def whoosh_matches(searcher: Searcher, q: wq.Query) -> dict[int, float]:
+    """Every matching document and its score, straight from Whoosh's matchers."""
+    found: dict[int, float] = {}
+    for subsearcher, offset in searcher.subsearchers or [(searcher, 0)]:
+        matcher = q.matcher(subsearcher, subsearcher.context())
+        while matcher.is_active():
+            found[matcher.id() + offset] = matcher.score()
+            matcher.next()
+    return found
+
+
+def assert_same_as_whoosh(service: SearchService, text: str) -> None:
+    searcher = service.searcher()
+    parsed = parse_query(text, searcher.schema, service.variants, searcher.reader())
+    expected = whoosh_matches(searcher, parsed.query)
+    got = VectorSearcher(searcher).run(parsed.query)
+    assert got.ids.tolist() == sorted(expected), text
+    assert np.allclose(got.scores, [expected[docnum] for docnum in got.ids.tolist()]), text
+
+
+QUERIES = [
+    "liberated",
+    "Raqqa",
+    "ISIS",
+    "coalition forces",
+    "coalition OR bridge",
+    "coalition AND NOT bridge",
+    '"coalition forces"',
+    '"steel bridge"',
+    "counter-terrorism",
+    "liber*",
+    "liberatoin~",
+    "title:liberate",
+    'tag:"Operation Inherent Resolve"',
+    "date:2017 coalition",
+]
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_seed_queries_match_and_score_as_whoosh_does(seed_index: Path, text: str) -> None:
+    assert_same_as_whoosh(SearchService(seed_index), text)
+
+
+@pytest.mark.parametrize(
+    "text", ["fraud", "tax fraud", '"tax fraud scheme"', "fraud OR court", "fraud -court"]
+)
+def test_deleted_and_updated_releases_are_not_matched(updated_index: Path, text: str) -> None:
+    service = SearchService(updated_index)
+    assert service.searcher().reader().has_deletions()
+    assert_same_as_whoosh(service, text)
+
+
+words = st.sampled_from(VOCABULARY)
+query_texts = st.one_of(
+    st.lists(words, min_size=1, max_size=4).map(" ".join),
+    st.lists(words, min_size=2, max_size=3).map(lambda ws: '"' + " ".join(ws) + '"'),
+    st.tuples(words, st.sampled_from([" OR ", " AND ", " "]), words).map("".join),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=query_texts)
+def test_any_query_of_corpus_words_matches_as_whoosh_does(updated_index: Path, text: str) -> None:
+    assert_same_as_whoosh(SearchService(updated_index), text)
+
+
+def test_facet_counts_and_filters_agree_with_the_stored_releases(updated_index: Path) -> None:
+    service = SearchService(updated_index, result_cache=0)
+    searcher = service.searcher()
+    result = service.search(SearchRequest(q="fraud", filters={"topics": ("Tax",)}, per_page=100))
+    stored = [searcher.stored_fields(docnum) for docnum in searcher.document_numbers()]
+    tax_fraud = [
+        fields
+        for fields in stored
+        if "Tax" in split_list(fields.get("topics"))
+        and "fraud" in f"{fields['title']} {fields['body']}".lower()
+    ]
+    assert result.total == len(tax_fraud)
+    assert {hit.id for hit in result.hits} == {fields["id"] for fields in tax_fraud}
+    years = Counter(fields["year"] for fields in tax_fraud)
+    assert {value.value: value.count for value in result.facets["year"]} == dict(years.most_common(10))
+
+
+def test_newest_first_lists_undated_releases_last(tmp_path: Path) -> None:
+    rows = [
+        {"id": "old", "title": "Bridge one", "date": "2001-05-01"},
+        {"id": "undated", "title": "Bridge two"},
+        {"id": "new", "title": "Bridge three", "date": "2019-05-01"},
+    ]
+    (tmp_path / "r.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    reindex(tmp_path / "r.jsonl", tmp_path / "ix")
+    service = SearchService(tmp_path / "ix")
+    newest = service.search(SearchRequest(q="bridge", sort="newest"))
+    oldest = service.search(SearchRequest(q="bridge", sort="oldest"))
+    assert [hit.id for hit in newest.hits] == ["new", "old", "undated"]
+    assert [hit.id for hit in oldest.hits] == ["old", "new", "undated"]
+    in_range = service.search(SearchRequest(q="bridge", date_from=dt.date(2010, 1, 1)))
+    assert [hit.id for hit in in_range.hits] == ["new"]
+
+
+def test_a_repeated_search_is_answered_alike_and_a_new_generation_is_seen(tmp_path: Path) -> None:
+    rows = [{"id": f"r{n}", "title": f"Bridge {n}"} for n in range(3)]
+    corpus = tmp_path / "r.jsonl"
+    corpus.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    reindex(corpus, tmp_path / "ix")
+    service = SearchService(tmp_path / "ix")
+    first = service.search(SearchRequest(q="bridge"))
+    again = service.search(SearchRequest(q="bridge"))
+    assert again.hits == first.hits and again.total == first.total == 3
+    corpus.write_text(
+        corpus.read_text(encoding="utf-8") + json.dumps({"id": "r9", "title": "Bridge 9"}) + "\n"
+    )
+    reindex(corpus, tmp_path / "ix", full=True)
+    assert service.search(SearchRequest(q="bridge")).total == 4
