@@ -145,9 +145,9 @@ class Server:
         return children(self.process.pid)
 
     def worker_memory_mb(self) -> dict[str, float]:
-        """Return the summed VmRSS and RssAnon (private memory) of the workers in MB."""
+        """Return the VmRSS, Pss and RssAnon (private memory) of the workers in MB, each summed."""
         workers = self.workers()
-        return {field: round(total_rss_kb(workers, field) / 1024, 1) for field in ("VmRSS", "RssAnon")}
+        return {field: round(total_rss_kb(workers, field) / 1024, 1) for field in ("VmRSS", "Pss", "RssAnon")}
 
     def __exit__(self, *exc: object) -> None:
         if self.process.poll() is None:

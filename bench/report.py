@@ -89,12 +89,21 @@ def _http_lines(http: dict[str, Any]) -> list[str]:
             errors = f"   {median['errors']:.0f} errors" if median["errors"] else ""
             lines.append(_row(label, *(median[p] for p in (*PCTS, "rps"))) + _spread(figures[name]) + errors)
         lines.append(_row("ratio Release Search / FTS5", *(figures["ratio"][p] for p in (*PCTS, "rps"))))
+    cached = http.get("cached_concurrency_8")
+    if cached:
+        median = cached["median"]
+        label = "RS, result cache on, repeated"
+        lines.append(_row(label, *(median[p] for p in (*PCTS, "rps"))) + _spread(cached))
     rss = http["worker_rss"]
-    lines.append("  worker memory MB, VmRSS (RssAnon): before / after warm-up / after load")
+    lines.append("  worker memory MB per worker, VmRSS / Pss / RssAnon: before | after warm-up | after load")
     for name, label in (("release_search", "Release Search"), ("fts5", "FTS5")):
         r = rss[name]
         stages = [r[stage] for stage in ("before", "after_warmup", "after_load")]
-        text = " / ".join(f"{m['VmRSS']} ({m['RssAnon']})" for m in stages)
+        workers = max(1, r["workers"])
+        text = " | ".join(
+            " / ".join(f"{m.get(key, 0) / workers:.0f}" for key in ("VmRSS", "Pss", "RssAnon"))
+            for m in stages
+        )
         lines.append(f"    {label}, {r['workers']} workers: {text}")
     return lines
 

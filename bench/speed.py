@@ -134,9 +134,11 @@ def measure_http(
     fts_command += ["--chdir", str(BENCH), "--timeout", "30", "--access-logfile", "-", "fts5_app:app"]
     requests = args.http_passes * len(paths)
     figures: dict[str, Any] = {"requests_per_load": requests, "seconds_per_load": args.http_seconds}
+    rs_env = {"RELEASE_SEARCH_VARIANTS": str(variants)}
     with (
+        # The result cache off: every request is searched afresh, as FTS5 searches afresh.
         Server(
-            rs_command, rs_port, work / "search-app.log", {"RELEASE_SEARCH_VARIANTS": str(variants)}
+            rs_command, rs_port, work / "search-app.log", {**rs_env, "RELEASE_SEARCH_RESULT_CACHE": "0"}
         ) as rs,
         Server(fts_command, fts_port, work / "fts5-app.log", {"BENCH_FTS5_DB": str(fts5_db)}) as fts,
     ):
@@ -167,7 +169,28 @@ def measure_http(
             rss[name]["after_load"] = server.worker_memory_mb()
             rss[name]["workers"] = len(server.workers())
         figures["worker_rss"] = rss
+    figures["cached_concurrency_8"] = _measure_cached(rs_command, rs_env, paths_file, requests, args, work)
     return figures
+
+
+def _measure_cached(
+    command: list[str],
+    env: dict[str, str],
+    paths_file: Path,
+    requests: int,
+    args: argparse.Namespace,
+    work: Path,
+) -> dict[str, Any]:
+    """Release Search as deployed (result cache on), after a warm-up pass: repeated searches."""
+    with Server(
+        command, int(command[command.index("--port") + 1]), work / "search-app-cached.log", env
+    ) as rs:
+        load_in_subprocess(rs.base, paths_file, 2, requests, 60)
+        loads = [
+            load_in_subprocess(rs.base, paths_file, 8, requests, args.http_seconds) for _ in range(args.runs)
+        ]
+        flat = [{**load["latency_ms"], "rps": load["rps"], "errors": load["errors"]} for load in loads]
+        return {**combine_runs(flat), "per_run": loads, "worker_rss_after": rs.worker_memory_mb()}
 
 
 def measure_scale(count: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:

@@ -72,10 +72,12 @@ def rss_kb(pid: int, field: str = "VmRSS") -> int:
     """Return the resident set size of process ``pid`` in KiB (0 if it is gone).
 
     ``VmRSS`` counts the pages of memory-mapped index files too, which processes share
-    through the page cache; ``RssAnon`` is the process's own memory only.
+    through the page cache; ``RssAnon`` is the process's own memory only; ``Pss`` (from
+    ``smaps_rollup``) counts shared pages divided among the processes sharing them.
     """
+    source = "smaps_rollup" if field == "Pss" else "status"
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        for line in Path(f"/proc/{pid}/{source}").read_text().splitlines():
             if line.startswith(f"{field}:"):
                 return int(line.split()[1])
     except (OSError, ValueError):

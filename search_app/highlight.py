@@ -38,7 +38,8 @@ class MatchTerms:
                 self.stems.add(text)
             elif field in EXACT_FIELDS:
                 self.exact.add(text)
-        self._seen: dict[str, str | None] = {}  # word as written -> its normalised form if it matches
+        self._seen: set[str] = set()  # words as written, already looked at
+        self._found: dict[str, str] = {}  # word as written -> its normalised form, if the query wants it
 
     def __bool__(self) -> bool:
         return bool(self.stems or self.exact)
@@ -51,13 +52,21 @@ class MatchTerms:
 
     def match_written(self, written: str) -> str | None:
         """Return the normalised form of a word as written if the query looks for it, else None."""
-        try:
-            return self._seen[written]
-        except KeyError:
+        if written not in self._seen:
+            self._learn({written})
+        return self._found.get(written)
+
+    def wanted_among(self, written: set[str]) -> dict[str, str]:
+        """Return those of the words as written that the query looks for, with their normalised forms."""
+        self._learn(written - self._seen)
+        return {word: self._found[word] for word in written & self._found.keys()}
+
+    def _learn(self, new: set[str]) -> None:
+        for written in new:
             word = normalize_word(written)
-            found = word if word and self.matches(word) else None
-            self._seen[written] = found
-            return found
+            if word and self.matches(word):
+                self._found[written] = word
+        self._seen |= new
 
 
 class Span(NamedTuple):
@@ -75,14 +84,13 @@ def matched_spans(text: str, terms: MatchTerms) -> list[Span]:
     form matches ("counterterrorism" in "counter-terrorism") is marked whole.
     """
     spans: list[Span] = []
-    match_written = terms.match_written
-    wanted = {written: word for written in set(WORD_RE.findall(text)) if (word := match_written(written))}
+    wanted = terms.wanted_among(set(WORD_RE.findall(text)))
     for written, word in wanted.items():
         spans.extend(Span(at, at + len(written), word) for at in _occurrences(text, written))
     for match in COMPOUND_RE.finditer(text):
-        joined = "".join(WORD_RE.findall(match.group()))
-        if word := terms.match_written(joined):
-            spans.append(Span(match.start(), match.end(), word))
+        compound = terms.match_written("".join(WORD_RE.findall(match.group())))
+        if compound:
+            spans.append(Span(match.start(), match.end(), compound))
     return _merge(spans)
 
 

@@ -1,47 +1,33 @@
 """Proximity: which of a few releases have the query's words close together.
 
 Asking Whoosh for a span query would work out spans for every release that has the
-words; this looks only at the releases given, reading each word's positions from the
-postings, so re-ranking the first page costs a few skips, not a second search.
+words; this looks only at the releases given, with each word's positions there, so
+re-ranking the first page costs a few lookups, not a second search.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from whoosh.reading import IndexReader
+# (field, word, sorted docnums) -> positions of the word in those of the releases that have it
+PositionsOf = Callable[[str, str, list[int]], dict[int, list[int]]]
 
 PROXIMITY_FIELDS = ("title", "body")
 # Words at most this many positions apart count as close.
 PROXIMITY_WINDOW = 5
 
 
-def close_together(reader: IndexReader, words: list[str], docnums: Iterable[int]) -> set[int]:
+def close_together(positions_of: PositionsOf, words: list[str], docnums: Iterable[int]) -> set[int]:
     """Return the docnums where every word occurs within the window of some other occurrence."""
     wanted = sorted(set(docnums))
     found: set[int] = set()
     for field in PROXIMITY_FIELDS:
-        positions = [_positions(reader, field, word, wanted) for word in words]
+        positions = [positions_of(field, word, wanted) for word in words]
         for docnum in wanted:
             lists = [by_doc.get(docnum) for by_doc in positions]
             if all(lists) and _within_window([lst for lst in lists if lst], PROXIMITY_WINDOW):
                 found.add(docnum)
     return found
-
-
-def _positions(reader: IndexReader, field: str, word: str, docnums: list[int]) -> dict[int, list[int]]:
-    if (field, word) not in reader:
-        return {}
-    matcher = reader.postings(field, word)
-    result: dict[int, list[int]] = {}
-    for docnum in docnums:
-        if not matcher.is_active():
-            break
-        if matcher.id() < docnum:
-            matcher.skip_to(docnum)
-        if matcher.is_active() and matcher.id() == docnum:
-            result[docnum] = list(matcher.value_as("positions"))
-    return result
 
 
 def _within_window(position_lists: list[list[int]], window: int) -> bool:

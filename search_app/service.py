@@ -20,7 +20,7 @@ from whoosh import query as wq
 from whoosh.fields import Schema
 from whoosh.searching import Searcher, TimeLimit
 
-from indexer import settings
+from indexer import mapped_segments, settings
 from indexer.schema import KeywordListField, split_list
 from indexer.store import IndexDamaged, IndexMissing, IndexStore
 from search_app.contract import (
@@ -70,6 +70,7 @@ class SearchService:
         time_budget: float = 5.0,
         result_cache: int = RESULT_CACHE_SIZE,
     ) -> None:
+        mapped_segments.install()  # share the index's pages between workers instead of copying them
         self.time_budget = time_budget
         self.store = IndexStore(index_root)
         self.variants = NameVariants(variants_path)
@@ -186,7 +187,7 @@ class SearchService:
                 matches = matches.subset(ids)
             top, scores = matches.top(max(limit, RERANK_DEPTH) if limit <= RERANK_DEPTH else limit)
             if limit <= RERANK_DEPTH:
-                top, scores = self._proximity_rerank(parsed, searcher, top, scores)
+                top, scores = self._proximity_rerank(parsed, live.vectors, top, scores)
             page = list(zip(top[start:limit].tolist(), scores[start:limit].tolist(), strict=True))
         else:
             ordered = table.by_date(ids, newest_first=sort == "newest")
@@ -222,17 +223,17 @@ class SearchService:
         return ids
 
     def _proximity_rerank(
-        self, parsed: ParsedQuery, searcher: Searcher, top: DocIds, scores: Scores
+        self, parsed: ParsedQuery, vectors: VectorSearcher, top: DocIds, scores: Scores
     ) -> tuple[DocIds, Scores]:
         """Re-rank the top hits: releases with the query's words close together move up.
 
         Only the first :data:`RERANK_DEPTH` hits are re-ranked, so the cost is a few
-        postings skips, not a proximity search over every match.
+        position lookups, not a proximity search over every match.
         """
         words = plain_words(parsed.query)
         if not words or len(top) < 2:
             return top, scores
-        near = close_together(searcher.reader(), words, top.tolist())
+        near = close_together(vectors.positions, words, top.tolist())
         boosted = scores * np.where(np.isin(top, list(near)), PROXIMITY_BONUS, 1.0)
         order = np.lexsort((top, -boosted))
         return top[order], boosted[order]

@@ -27,8 +27,11 @@ from whoosh.searching import Searcher, TimeLimit
 DocIds = npt.NDArray[np.int32]
 Scores = npt.NDArray[np.float64]
 
-# Postings kept in memory per generation, counted in postings (12 bytes each).
-POSTINGS_CACHE_LIMIT = 4_000_000
+# Bytes of postings kept in memory per worker and generation (ids, weights and, for
+# phrases, encoded positions); the least recently used words are dropped first.
+POSTINGS_CACHE_BYTES = 32 * 1024 * 1024
+# What a Python bytes object costs beyond its content, plus its slot in a list.
+_BYTES_OVERHEAD = 33 + 8
 
 
 class Matches:
@@ -76,7 +79,7 @@ class VectorSearcher:
         self._segments = _segments(searcher)
         self._lengths: dict[str, npt.NDArray[np.float64]] = {}
         self._postings: OrderedDict[tuple[str, Any], tuple[DocIds, npt.NDArray[np.float64]]] = OrderedDict()
-        self._cached_postings = 0
+        self._cached_bytes = 0
         self._lock = threading.Lock()
 
     # -- queries ---------------------------------------------------------------
@@ -168,6 +171,23 @@ class VectorSearcher:
         at = np.searchsorted(ids, docs)
         return [set(decode(values[i])) for i in at.tolist()]
 
+    def positions(self, field: str, text: str, docs: list[int]) -> dict[int, list[int]]:
+        """Return the positions of a word in those of ``docs`` (sorted docnums) that hold it."""
+        if field not in self.searcher.schema:
+            return {}
+        btext = self.searcher.schema[field].to_bytes(text)
+        ids, values = self._values_of(field, btext)
+        if not len(ids):
+            return {}
+        wanted = np.asarray(docs, np.int32)
+        at = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
+        present = ids[at] == wanted
+        decode = self.searcher.schema[field].format.decode_positions
+        return {
+            int(doc): list(decode(values[i]))
+            for doc, i in zip(wanted[present], at[present].tolist(), strict=True)
+        }
+
     def _values_of(self, field: str, btext: bytes) -> tuple[DocIds, list[bytes]]:
         key = (field, (btext, "values"))
         with self._lock:
@@ -231,10 +251,10 @@ class VectorSearcher:
     def _remember(self, key: tuple[str, Any], value: tuple[DocIds, Any]) -> None:
         with self._lock:
             self._postings[key] = value
-            self._cached_postings += len(value[0])
-            while self._cached_postings > POSTINGS_CACHE_LIMIT and len(self._postings) > 1:
-                _, (old_ids, _) = self._postings.popitem(last=False)
-                self._cached_postings -= len(old_ids)
+            self._cached_bytes += _size_of(value)
+            while self._cached_bytes > POSTINGS_CACHE_BYTES and len(self._postings) > 1:
+                _, old = self._postings.popitem(last=False)
+                self._cached_bytes -= _size_of(old)
 
     def _field_lengths(self, field: str) -> npt.NDArray[np.float64]:
         lengths = self._lengths.get(field)
@@ -247,6 +267,13 @@ class VectorSearcher:
             )
             self._lengths[field] = lengths
         return lengths
+
+
+def _size_of(value: tuple[DocIds, Any]) -> int:
+    ids, rest = value
+    if isinstance(rest, np.ndarray):
+        return int(ids.nbytes + rest.nbytes)
+    return int(ids.nbytes) + sum(len(item) + _BYTES_OVERHEAD for item in rest)
 
 
 def _segments(searcher: Searcher) -> list[tuple[Searcher, int]]:
