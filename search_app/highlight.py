@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -24,7 +25,46 @@ STEMMED_FIELDS = frozenset({"title", "body", "extra_text"})
 EXACT_FIELDS = frozenset({"title_exact", "body_exact"})
 SNIPPET_CHARS = 240
 SNIPPET_FRAGMENTS = 2
+SNIPPET_SCAN_CHARS = 3000
 ELLIPSIS = " … "
+
+
+class WrittenForms:
+    """Every word as written met so far in this process, grouped by normalised word and by stem.
+
+    A query's stems then name the written forms to look for ("Liberated", "liberate", …),
+    and finding them in a text is a set intersection, not a lookup per word per request.
+    """
+
+    LIMIT = 500_000  # forms remembered before starting afresh (bounds a worker's memory)
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+        self.by_word: dict[str, set[str]] = {}
+        self.by_stem: dict[str, set[str]] = {}
+        self.version = 0
+        self._lock = threading.Lock()
+
+    def learn(self, written: set[str]) -> None:
+        """Remember the words as written that were not seen before."""
+        new = written - self.seen
+        if not new:
+            return
+        with self._lock:
+            if len(self.seen) > self.LIMIT:
+                self.seen, self.by_word, self.by_stem = set(), {}, {}
+            for form in new:
+                word = normalize_word(form)
+                if not word:
+                    continue
+                self.by_word.setdefault(word, set()).add(form)
+                if word not in STOP_WORDS:
+                    self.by_stem.setdefault(cached_stem(word), set()).add(form)
+            self.seen |= new
+            self.version += 1
+
+
+_FORMS = WrittenForms()
 
 
 class MatchTerms:
@@ -38,8 +78,8 @@ class MatchTerms:
                 self.stems.add(text)
             elif field in EXACT_FIELDS:
                 self.exact.add(text)
-        self._seen: set[str] = set()  # words as written, already looked at
-        self._found: dict[str, str] = {}  # word as written -> its normalised form, if the query wants it
+        self._forms: set[str] = set()
+        self._version = -1
 
     def __bool__(self) -> bool:
         return bool(self.stems or self.exact)
@@ -52,21 +92,22 @@ class MatchTerms:
 
     def match_written(self, written: str) -> str | None:
         """Return the normalised form of a word as written if the query looks for it, else None."""
-        if written not in self._seen:
-            self._learn({written})
-        return self._found.get(written)
+        return self.wanted_among({written}).get(written)
 
     def wanted_among(self, written: set[str]) -> dict[str, str]:
         """Return those of the words as written that the query looks for, with their normalised forms."""
-        self._learn(written - self._seen)
-        return {word: self._found[word] for word in written & self._found.keys()}
+        _FORMS.learn(written)
+        return {form: normalize_word(form) for form in written & self._written_forms()}
 
-    def _learn(self, new: set[str]) -> None:
-        for written in new:
-            word = normalize_word(written)
-            if word and self.matches(word):
-                self._found[written] = word
-        self._seen |= new
+    def _written_forms(self) -> set[str]:
+        if self._version != _FORMS.version:
+            forms: set[str] = set()
+            for stem in self.stems:
+                forms |= _FORMS.by_stem.get(stem, set())
+            for word in self.exact:
+                forms |= _FORMS.by_word.get(word, set())
+            self._forms, self._version = forms, _FORMS.version
+        return self._forms
 
 
 class Span(NamedTuple):
@@ -166,7 +207,7 @@ def highlight_snippet(
         return ""
     if len(text) <= chars:
         return highlight_whole(text, terms)
-    spans = matched_spans(text, terms) if terms else []
+    spans = _spans_near_the_start(text, terms) if terms else []
     if not spans:
         return opening(text, chars)
     # Two passages share the budget a little more generously than one would have it.
@@ -175,6 +216,19 @@ def highlight_snippet(
     prefix = "… " if fragments[0][0] > 0 else ""
     suffix = " …" if fragments[-1][1] < len(text) else ""
     return prefix + ELLIPSIS.join(_marked(text, start, end, spans) for start, end in fragments) + suffix
+
+
+def _spans_near_the_start(text: str, terms: MatchTerms) -> list[Span]:
+    """Matched spans of the first :data:`SNIPPET_SCAN_CHARS` characters (cut at whitespace),
+    or of the whole text when its start has none: a long release's best passage is
+    nearly always in its opening paragraphs, and this bounds the work per hit."""
+    if len(text) > SNIPPET_SCAN_CHARS:
+        cut = text.find(" ", SNIPPET_SCAN_CHARS)
+        if cut > 0:
+            spans = matched_spans(text[:cut], terms)
+            if spans:
+                return spans
+    return matched_spans(text, terms)
 
 
 def _best_windows(spans: list[Span], length: int, top: int, chars: int) -> list[tuple[int, int]]:
