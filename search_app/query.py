@@ -20,10 +20,11 @@ from dataclasses import dataclass
 
 from whoosh import qparser
 from whoosh import query as wq
-from whoosh.fields import Schema
+from whoosh.fields import ID, KEYWORD, TEXT, Schema
 from whoosh.reading import IndexReader
 
 from indexer.analysis import WORD_PATTERN
+from search_app.lexicon import lexicon
 from search_app.variants import SEARCH_FIELDS, NameVariants
 
 MAX_QUERY_CHARS = 500
@@ -152,12 +153,11 @@ def limit_expansions(query: wq.Query, reader: IndexReader) -> wq.Query:
     def visit(node: wq.Query) -> wq.Query:
         if isinstance(node, wq.FuzzyTerm):
             node.maxdist = min(node.maxdist, MAX_FUZZY_DISTANCE)
-            # Only words sharing the first two letters are compared: each comparison is
-            # pure Python, and a one-letter prefix meant ~95,000 of them per fuzzy word on DOJ.
+            # Only words sharing the first two letters are compared: a one-letter prefix
+            # meant ~95,000 comparisons per fuzzy word on DOJ.
             node.prefixlength = min(max(node.prefixlength, FUZZY_PREFIX), len(node.text))
         if isinstance(node, wq.Prefix | wq.Wildcard | wq.FuzzyTerm):
-            # The index words the pattern matches (a private method, stable across Whoosh 2.7.x).
-            words = list(node._btexts(reader))
+            words = _expansions(node, reader)
             if len(words) > MAX_EXPANSIONS:
                 words = heapq.nlargest(
                     MAX_EXPANSIONS, words, key=lambda w: reader.doc_frequency(node.field(), w)
@@ -170,6 +170,21 @@ def limit_expansions(query: wq.Query, reader: IndexReader) -> wq.Query:
         return node if node.is_leaf() else node.apply(visit)
 
     return visit(query)
+
+
+def _expansions(node: wq.Query, reader: IndexReader) -> list[str | bytes]:
+    """The index words a prefix, wildcard or fuzzy word matches."""
+    field = node.field()
+    if field not in reader.schema:
+        return []
+    if not isinstance(reader.schema[field], TEXT | KEYWORD | ID):  # dates and numbers: Whoosh's way
+        return list(node._btexts(reader))
+    if isinstance(node, wq.FuzzyTerm):
+        return list(lexicon(reader, field).within(node.text, node.maxdist, node.prefixlength))
+    if isinstance(node, wq.Prefix):
+        return list(lexicon(reader, field).with_prefix(node.text))
+    # Wildcards: Whoosh's own matching (a private method, stable across Whoosh 2.7.x).
+    return list(node._btexts(reader))
 
 
 def schema_text(reader: IndexReader, field: str, word: bytes | str) -> str:

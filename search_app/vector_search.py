@@ -10,6 +10,7 @@ are run by Whoosh's own matchers, so every query gives Whoosh's answer, faster.
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 import time
@@ -30,8 +31,8 @@ Scores = npt.NDArray[np.float64]
 # Bytes of postings kept in memory per worker and generation (ids, weights and, for
 # phrases, encoded positions); the least recently used words are dropped first.
 POSTINGS_CACHE_BYTES = 32 * 1024 * 1024
-# What a Python bytes object costs beyond its content, plus its slot in a list.
-_BYTES_OVERHEAD = 33 + 8
+# Added to a position minus the word's place in a phrase, so keys stay positive.
+_POSITION_BIAS = 1 << 16
 
 
 class Matches:
@@ -78,7 +79,7 @@ class VectorSearcher:
         self.doc_count = searcher.reader().doc_count_all()
         self._segments = _segments(searcher)
         self._lengths: dict[str, npt.NDArray[np.float64]] = {}
-        self._postings: OrderedDict[tuple[str, Any], tuple[DocIds, npt.NDArray[np.float64]]] = OrderedDict()
+        self._postings: OrderedDict[tuple[str, Any], tuple[DocIds, Any]] = OrderedDict()
         self._cached_bytes = 0
         self._lock = threading.Lock()
 
@@ -158,55 +159,48 @@ class VectorSearcher:
         both = _intersection(parts)
         if not len(both):
             return both
-        positions = [self._positions_in(q.fieldname, word, both.ids) for word in words]
-        keep = np.fromiter(
-            (_in_a_row([by_word[n] for by_word in positions]) for n in range(len(both))), bool, len(both)
-        )
+        # A key per (release, position of the phrase's first word): present for every word.
+        keys: npt.NDArray[np.int64] | None = None
+        for offset, word in enumerate(words):
+            docs, positions = self._positions_of(q.fieldname, word).gather(both.ids)
+            word_keys = np.unique(
+                (docs.astype(np.int64) << 32) | (positions.astype(np.int64) - offset + _POSITION_BIAS)
+            )
+            keys = word_keys if keys is None else np.intersect1d(keys, word_keys, assume_unique=True)
+        keep = np.isin(both.ids, np.unique(keys >> 32) if keys is not None else [])
         return self._boosted(Matches(both.ids[keep], both.scores[keep]), q.boost)
-
-    def _positions_in(self, field: str, btext: bytes, docs: DocIds) -> list[set[int]]:
-        """Return, for each of ``docs`` (all holding the word), the word's positions there."""
-        ids, values = self._values_of(field, btext)
-        decode = self.searcher.schema[field].format.decode_positions
-        at = np.searchsorted(ids, docs)
-        return [set(decode(values[i])) for i in at.tolist()]
 
     def positions(self, field: str, text: str, docs: list[int]) -> dict[int, list[int]]:
         """Return the positions of a word in those of ``docs`` (sorted docnums) that hold it."""
         if field not in self.searcher.schema:
             return {}
-        btext = self.searcher.schema[field].to_bytes(text)
-        ids, values = self._values_of(field, btext)
-        if not len(ids):
-            return {}
-        wanted = np.asarray(docs, np.int32)
-        at = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
-        present = ids[at] == wanted
-        decode = self.searcher.schema[field].format.decode_positions
-        return {
-            int(doc): list(decode(values[i]))
-            for doc, i in zip(wanted[present], at[present].tolist(), strict=True)
-        }
+        table = self._positions_of(field, self.searcher.schema[field].to_bytes(text))
+        found, positions = table.gather(np.asarray(docs, np.int32))
+        by_doc: dict[int, list[int]] = {}
+        for doc, position in zip(found.tolist(), positions.tolist(), strict=True):
+            by_doc.setdefault(doc, []).append(position)
+        return by_doc
 
-    def _values_of(self, field: str, btext: bytes) -> tuple[DocIds, list[bytes]]:
-        key = (field, (btext, "values"))
+    def _positions_of(self, field: str, btext: bytes) -> PositionTable:
+        key = (field, (btext, "positions"))
         with self._lock:
             cached = self._postings.get(key)
             if cached is not None:
                 self._postings.move_to_end(key)
-                return cached  # type: ignore[return-value]
+                return cached[1]
+        decode = self.searcher.schema[field].format.decode_positions
         id_parts: list[DocIds] = []
-        values: list[bytes] = []
+        lists: list[list[int]] = []
         for subsearcher, offset in self._segments:
             reader = subsearcher.reader()
             if (field, btext) not in reader:
                 continue
-            ids, _, segment_values = _read_postings(reader.postings(field, btext), with_values=True)
+            ids, _, values = _read_postings(reader.postings(field, btext), with_values=True)
             id_parts.append(ids + offset)
-            values.extend(segment_values)
-        result = (np.concatenate(id_parts) if id_parts else np.empty(0, np.int32), values)
-        self._remember(key, result)
-        return result
+            lists.extend(decode(value) for value in values)
+        table = PositionTable(np.concatenate(id_parts) if id_parts else np.empty(0, np.int32), lists)
+        self._remember(key, (table.ids, table))
+        return table
 
     def _by_whoosh(self, q: wq.Query, deadline: float) -> Matches:
         """Run ``q`` with Whoosh's own matcher, collecting ids and scores."""
@@ -271,27 +265,43 @@ class VectorSearcher:
 
 def _size_of(value: tuple[DocIds, Any]) -> int:
     ids, rest = value
-    if isinstance(rest, np.ndarray):
-        return int(ids.nbytes + rest.nbytes)
-    return int(ids.nbytes) + sum(len(item) + _BYTES_OVERHEAD for item in rest)
+    if isinstance(rest, PositionTable):
+        return rest.nbytes
+    return int(ids.nbytes + rest.nbytes)
+
+
+class PositionTable:
+    """A word's positions in every release holding it: flat arrays, one slice per release."""
+
+    def __init__(self, ids: DocIds, positions: list[list[int]]) -> None:
+        self.ids = ids
+        counts = np.fromiter(map(len, positions), np.int64, len(positions))
+        self.starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+        self.counts = counts
+        self.positions = np.fromiter(itertools.chain.from_iterable(positions), np.int32, int(counts.sum()))
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.ids.nbytes + self.starts.nbytes + self.counts.nbytes + self.positions.nbytes)
+
+    def gather(self, docs: DocIds) -> tuple[DocIds, npt.NDArray[np.int32]]:
+        """Return (release, position) pairs for those of the sorted ``docs`` that hold the word."""
+        if not len(self.ids) or not len(docs):
+            return np.empty(0, np.int32), np.empty(0, np.int32)
+        at = np.minimum(np.searchsorted(self.ids, docs), len(self.ids) - 1)
+        at = at[self.ids[at] == docs]
+        counts = self.counts[at]
+        total = int(counts.sum())
+        # Indexes of every position of the selected releases, without a Python loop.
+        steps = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+        index = np.repeat(self.starts[at], counts) + steps
+        return np.repeat(self.ids[at], counts), self.positions[index]
 
 
 def _segments(searcher: Searcher) -> list[tuple[Searcher, int]]:
     if searcher.subsearchers:
         return list(searcher.subsearchers)
     return [(searcher, 0)]
-
-
-def _in_a_row(positions: list[set[int]]) -> bool:
-    """Tell whether some position p of the first word has p+1 for the next word, p+2 for the next...
-
-    >>> _in_a_row([{3, 9}, {10}, {11}])
-    True
-    >>> _in_a_row([{3}, {5}])
-    False
-    """
-    first, rest = positions[0], positions[1:]
-    return any(all(start + step in later for step, later in enumerate(rest, 1)) for start in first)
 
 
 def _read_postings(
