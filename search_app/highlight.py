@@ -80,6 +80,7 @@ class MatchTerms:
                 self.exact.add(text)
         self._forms: set[str] = set()
         self._version = -1
+        self._ascii_starts: re.Pattern[str] | None | bool = False  # False: not built yet
 
     def __bool__(self) -> bool:
         return bool(self.stems or self.exact)
@@ -99,6 +100,12 @@ class MatchTerms:
         _FORMS.learn(written)
         return {form: normalize_word(form) for form in written & self._written_forms()}
 
+    def ascii_starts(self) -> re.Pattern[str] | None:
+        """Return a pattern for where, in ASCII text, a token the query wants can start."""
+        if self._ascii_starts is False:
+            self._ascii_starts = _starts_pattern(self.stems | self.exact)
+        return self._ascii_starts if isinstance(self._ascii_starts, re.Pattern) else None
+
     def _written_forms(self) -> set[str]:
         if self._version != _FORMS.version:
             forms: set[str] = set()
@@ -108,6 +115,30 @@ class MatchTerms:
                 forms |= _FORMS.by_word.get(word, set())
             self._forms, self._version = forms, _FORMS.version
         return self._forms
+
+
+# Snowball stems that do not start like their words: "dying" is "die".
+_IRREGULAR_STEMS = {"die": "dy", "lie": "ly", "tie": "ty"}
+
+
+def _starts_pattern(words: set[str]) -> re.Pattern[str] | None:
+    prefixes: set[str] = set()
+    for word in words:
+        if word.isascii():
+            prefix = word[:-1] or word
+            prefixes.add(prefix)
+            if word in _IRREGULAR_STEMS:
+                prefixes.add(_IRREGULAR_STEMS[word])
+            if "iz" in prefix:
+                prefixes.add(prefix.replace("iz", "is"))  # "stabilisation" is "stabilization"
+    if not prefixes:
+        return None
+    # A hyphen may join the parts of a compound anywhere ("counter-terrorism").
+    alternatives = "|".join(
+        "-?".join(re.escape(char) for char in prefix) for prefix in sorted(prefixes, key=len, reverse=True)
+    )
+    # Zero-width (a lookahead), so a candidate inside a longer candidate is found too.
+    return re.compile(rf"(?<!\w)(?<!\w')(?=(?:{alternatives}))", re.IGNORECASE | re.ASCII)
 
 
 class Span(NamedTuple):
@@ -124,6 +155,13 @@ def matched_spans(text: str, terms: MatchTerms) -> list[Span]:
     Words are split as the index splits them; a hyphenated compound whose joined
     form matches ("counterterrorism" in "counter-terrorism") is marked whole.
     """
+    if text.isascii():
+        return _merge(_ascii_spans(text, terms))
+    return _merge(_any_spans(text, terms))
+
+
+def _any_spans(text: str, terms: MatchTerms) -> list[Span]:
+    """The matched spans of any text: every distinct word looked at."""
     spans: list[Span] = []
     wanted = terms.wanted_among(set(WORD_RE.findall(text)))
     for written, word in wanted.items():
@@ -132,7 +170,35 @@ def matched_spans(text: str, terms: MatchTerms) -> list[Span]:
         compound = terms.match_written("".join(WORD_RE.findall(match.group())))
         if compound:
             spans.append(Span(match.start(), match.end(), compound))
-    return _merge(spans)
+    return spans
+
+
+def _ascii_spans(text: str, terms: MatchTerms) -> list[Span]:
+    """The matched spans of an ASCII text, found from where a query word could start.
+
+    In ASCII text a word normalises to its lower case (less a possessive ``'s``), and a
+    stem is its word less a changed last letter or two, so every matching token starts
+    with a query term less its last letter: a case-blind search for those prefixes finds
+    every candidate, and only candidates are looked at word by word.
+    """
+    pattern = terms.ascii_starts()
+    spans: list[Span] = []
+    if pattern is None:
+        return spans
+    for start in (match.start() for match in pattern.finditer(text)):
+        token = WORD_RE.match(text, start)
+        if token is None:
+            continue
+        word = terms.match_written(token.group())
+        if word:
+            spans.append(Span(start, token.end(), word))
+        inside_a_run = start > 1 and text[start - 1] in HYPHENS and _is_word_char(text[start - 2])
+        run = None if inside_a_run else COMPOUND_RE.match(text, start)
+        if run is not None and run.end() > token.end():
+            compound = terms.match_written("".join(WORD_RE.findall(run.group())))
+            if compound:
+                spans.append(Span(start, run.end(), compound))
+    return spans
 
 
 # A run of words joined by hyphens, as the tokenizer joins them into a compound.
