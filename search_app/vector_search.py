@@ -30,7 +30,7 @@ Scores = npt.NDArray[np.float64]
 
 # Bytes of postings kept in memory per worker and generation (ids, weights and, for
 # phrases, encoded positions); the least recently used words are dropped first.
-POSTINGS_CACHE_BYTES = 32 * 1024 * 1024
+POSTINGS_CACHE_BYTES = 24 * 1024 * 1024
 # Added to a position minus the word's place in a phrase, so keys stay positive.
 _POSITION_BIAS = 1 << 16
 
