@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
-from search_app.contract import IndexUnavailable, SearchResult
+from search_app.contract import IndexUnavailable, SearchResult, result_json
 from search_app.errors import json_error
 from search_app.openapi import openapi_document
 from search_app.params import BadParameter, search_request
@@ -51,7 +51,7 @@ def search() -> Response | tuple[Response, int]:
     except BadParameter as bad:
         return json_error(400, "bad_parameter", bad.message, bad.param)
     result = service().search(search_args)
-    return jsonify({**dataclasses.asdict(result), "links": page_links(result)})
+    return jsonify({**result_json(result), "links": page_links(result)})
 
 
 @bp.get("/suggest")

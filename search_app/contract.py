@@ -88,3 +88,11 @@ class Release:
     tags: list[str]
     source: str | None
     extra: dict[str, list[str]]
+
+
+def result_json(result: SearchResult) -> dict[str, object]:
+    """Return ``result`` as JSON-ready data (what ``dataclasses.asdict`` gives, without its deep copies)."""
+    data = dict(vars(result))
+    data["hits"] = [dict(vars(hit)) for hit in result.hits]
+    data["facets"] = {name: [dict(vars(value)) for value in values] for name, values in result.facets.items()}
+    return data

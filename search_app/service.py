@@ -22,7 +22,7 @@ from whoosh.searching import Searcher, TimeLimit
 
 from indexer import mapped_segments, settings
 from indexer.schema import KeywordListField, split_list
-from indexer.store import IndexDamaged, IndexMissing, IndexStore
+from indexer.store import Generation, IndexDamaged, IndexMissing, IndexStore
 from search_app.contract import (
     FACET_PARAMS,
     IndexUnavailable,
@@ -58,6 +58,7 @@ class _Live:
     table: DocTable
     facet_fields: list[str]
     spelling: SpellingSuggester
+    validator: tuple[str, int, dt.datetime]  # generation name, Whoosh commit, last written
 
 
 class SearchService:
@@ -121,6 +122,7 @@ class SearchService:
                 table=DocTable(searcher, facet_fields),
                 facet_fields=facet_fields,
                 spelling=SpellingSuggester(searcher),
+                validator=_validator(generation, meta, searcher),
             )
             old, self._live = self._live, new
             self._completions = None
@@ -319,15 +321,20 @@ class SearchService:
         Together they change on every reindex that writes something (a full build makes a new
         generation; an incremental one commits to the live one), so they make an HTTP validator.
         """
-        commit = self.searcher().reader().generation()
-        generation = self.store.require_current()
-        try:
-            updated = dt.datetime.fromisoformat(str(generation.metadata()["updated_at"]))
-        except (KeyError, ValueError):
-            updated = dt.datetime.fromtimestamp(generation.path.stat().st_mtime, dt.UTC)
-        if updated.tzinfo is None:
-            updated = updated.replace(tzinfo=dt.UTC)
-        return generation.name, commit if isinstance(commit, int) else -1, updated
+        return self._open().validator
+
+
+def _validator(
+    generation: Generation, meta: dict[str, Any], searcher: Searcher
+) -> tuple[str, int, dt.datetime]:
+    commit = searcher.reader().generation()
+    try:
+        updated = dt.datetime.fromisoformat(str(meta["updated_at"]))
+    except (KeyError, ValueError):
+        updated = dt.datetime.fromtimestamp(generation.path.stat().st_mtime, dt.UTC)
+    if updated.tzinfo is None:
+        updated = updated.replace(tzinfo=dt.UTC)
+    return generation.name, commit if isinstance(commit, int) else -1, updated
 
 
 def _request_key(request: SearchRequest) -> tuple[Any, ...]:
