@@ -3,6 +3,11 @@
 Tokens keep the character offsets of the original text, so highlights mark
 words exactly as written; normalisation happens per token, after tokenizing.
 
+:class:`WordAnalyzer` does in one step what the composable chains
+(:func:`stemming_chain`, :func:`exact_chain`) do in four: it yields the same
+tokens, looks each distinct written word up once (:func:`~indexer.words.word_forms`)
+and, for indexing, maps a text straight to each word's positions.
+
 >>> [t.text for t in stemming_analyzer()("Daesh’s fighters LIBERATED Raqqa")]
 ['daesh', 'fighter', 'liber', 'raqqa']
 >>> [t.text for t in exact_analyzer()("Da’esh’s fighters")]
@@ -12,73 +17,51 @@ words exactly as written; normalisation happens per token, after tokenizing.
 from __future__ import annotations
 
 import re
-import unicodedata
+from collections import defaultdict
 from collections.abc import Iterator
-from functools import lru_cache
+from typing import Any
 
-from nltk.stem.snowball import SnowballStemmer
-from whoosh.analysis import (
-    Analyzer,
-    Filter,
-    StemFilter,
-    StopFilter,
-    Token,
-    Tokenizer,
+from whoosh.analysis import Analyzer, Filter, StemFilter, StopFilter, Token, Tokenizer
+
+from indexer.words import (
+    HYPHENS,
+    STOP_WORDS,
+    WORD_FORMS,
+    WORD_PATTERN,
+    WORD_RE,
+    cached_stem,
+    normalize_word,
+    snowball_stem,
+    tokenize_words,
 )
-from whoosh.lang.stopwords import stoplists
 
-# A word is a run of letters/digits, possibly joined by apostrophes (straight,
-# curly or modifier letter) as in "Da’esh" or "That’d". Hyphens, slashes and
-# dashes split words: "counter-terrorism" is two tokens, "ISIS/Da’esh" too.
-WORD_PATTERN = r"\w+(?:['\u2018\u2019\u02bc\u2032]\w+)*"
+__all__ = [
+    "HYPHENS",
+    "STOP_WORDS",
+    "WORD_PATTERN",
+    "WORD_RE",
+    "CompoundTokenizer",
+    "NormalizeFilter",
+    "WordAnalyzer",
+    "cached_stem",
+    "exact_analyzer",
+    "exact_chain",
+    "normalize_word",
+    "snowball_stem",
+    "stemming_analyzer",
+    "stemming_chain",
+    "tokenize_words",
+]
 
-WORD_RE = re.compile(WORD_PATTERN)
-# Hyphen-minus, hyphen and non-breaking hyphen join the parts of a compound.
-HYPHENS = frozenset("-\u2010\u2011")
+# The word pattern without backtracking (same matches, found faster), and a hyphen
+# between two words: the only place a compound can start.
+_WORD = r"\w++(?:['\u2018\u2019\u02bc\u2032]\w++)*+"
+_HYPHEN = "[-\u2010\u2011]"
+_RUN_RE = re.compile(rf"({_WORD})((?:{_HYPHEN}{_WORD})*+)")
+_HYPHEN_RE = re.compile(_HYPHEN)
+_JOIN_RE = re.compile(rf"\w{_HYPHEN}\w")
 
-APOSTROPHES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bc": "'", "\u2032": "'"})
-
-# NLTK's stop-word corpus needs a download; Whoosh ships the same English list.
-STOP_WORDS = frozenset(stoplists["en"])
-
-_snowball = SnowballStemmer("english")
-
-
-def snowball_stem(word: str) -> str:
-    """Stem one normalised word with NLTK's Snowball (English) stemmer.
-
-    Uncached: the analyzer's ``StemFilter`` wraps its own cache around it.
-    """
-    return str(_snowball.stem(word))
-
-
-@lru_cache(maxsize=100_000)
-def cached_stem(word: str) -> str:
-    """Stem like :func:`snowball_stem`, remembering the answers (for highlighting)."""
-    return snowball_stem(word)
-
-
-@lru_cache(maxsize=200_000)
-def normalize_word(text: str) -> str:
-    """Fold one token to its comparable form: NFKC, straight apostrophes,
-    lower case, no possessive 's, no accents.
-
-    >>> normalize_word("Da’esh’s")
-    "da'esh"
-    >>> normalize_word("José")
-    'jose'
-    >>> normalize_word("Stabilisation")
-    'stabilization'
-    """
-    text = unicodedata.normalize("NFKC", text).translate(APOSTROPHES).lower()
-    if text.endswith("'s"):
-        text = text[:-2]
-    text = text.rstrip("'")
-    if text.endswith(("isation", "isations")):
-        # British and American spellings meet: "stabilisation" is "stabilization".
-        text = text.replace("isation", "ization")
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+Positions = dict[str, list[int]]
 
 
 class CompoundTokenizer(Tokenizer):
@@ -164,8 +147,11 @@ class NormalizeFilter(Filter):
                 yield token
 
 
-def stemming_analyzer() -> Analyzer:
-    """Analyzer for matching any inflection: normalise, drop stop words, stem."""
+def stemming_chain() -> Analyzer:
+    """The composable form of :func:`stemming_analyzer`: normalise, drop stop words, stem.
+
+    Indexes built before :class:`WordAnalyzer` hold this chain; tests use it as the reference.
+    """
     return (
         CompoundTokenizer()
         | NormalizeFilter()
@@ -174,11 +160,133 @@ def stemming_analyzer() -> Analyzer:
     )
 
 
-def exact_analyzer() -> Analyzer:
-    """Analyzer for words as written (normalised, not stemmed, stop words kept)."""
+def exact_chain() -> Analyzer:
+    """The composable form of :func:`exact_analyzer`: normalise only."""
     return CompoundTokenizer() | NormalizeFilter()
 
 
-def tokenize_words(text: str) -> list[str]:
-    """Split text into the normalised words the exact analyzer would index."""
-    return [normalize_word(m.group()) for m in re.finditer(WORD_PATTERN, text)]
+_TOKENIZER = CompoundTokenizer()
+
+
+class WordAnalyzer(Analyzer):
+    """The stemming or exact chain in one step, with the same tokens.
+
+    Stemming drops stop words and numbers the remaining tokens consecutively, as
+    Whoosh's ``StopFilter`` does; ``no_morph=True`` skips only the stemming.
+    The instance holds just ``stem``, so the pickled schema stays small.
+    """
+
+    def __init__(self, stem: bool) -> None:
+        self.stem = stem
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(stem={self.stem})"
+
+    def has_morph(self) -> bool:
+        return self.stem
+
+    def __call__(
+        self, value: str, no_morph: bool = False, removestops: bool = True, **kwargs: Any
+    ) -> Iterator[Token]:
+        tokens = _TOKENIZER(value, removestops=removestops, **kwargs)
+        if self.stem:
+            return _stemmed(tokens, removestops, no_morph)
+        return _exact(tokens)
+
+    def word_positions(self, value: str) -> Positions:
+        """Return each indexed word of ``value`` with its token positions (index mode)."""
+        written, positions = _written_words(value)
+        forms = WORD_FORMS
+        found: defaultdict[str, list[int]] = defaultdict(list)
+        if self.stem:
+            # Stop words are dropped; the kept tokens are numbered on from the first one.
+            stems = [forms[word][1] for word in written]
+            kept = [stem for stem in stems if stem is not None]
+            if kept:
+                first = positions[next(i for i, stem in enumerate(stems) if stem is not None)]
+                for number, stem in enumerate(kept, first):
+                    found[stem].append(number)
+        else:
+            for word, position in zip(written, positions, strict=True):
+                exact = forms[word][0]
+                if exact:
+                    found[exact].append(position)
+        return found
+
+
+def _exact(tokens: Iterator[Token]) -> Iterator[Token]:
+    for token in tokens:
+        token.text = WORD_FORMS[token.text][0]
+        if token.text:
+            yield token
+
+
+def _stemmed(tokens: Iterator[Token], removestops: bool, no_morph: bool) -> Iterator[Token]:
+    position = None
+    for token in tokens:
+        exact, stem = WORD_FORMS[token.text]
+        if not exact:
+            continue
+        if stem is None:
+            if removestops:
+                continue
+            token.text, token.stopped = exact, True
+        else:
+            token.text = exact if no_morph else stem
+            if token.positions:
+                position = token.pos if position is None else position + 1
+                token.pos = position
+        yield token
+
+
+_last_scan: tuple[str, tuple[list[str], range | list[int]]] = ("", ([], range(0)))
+
+
+def _written_words(text: str) -> tuple[list[str], range | list[int]]:
+    """Return the written words of ``text`` in token order, with their positions.
+
+    A compound's joined word follows its parts, at the position of the last part.
+    The last answer is kept: a document passes the same text to two fields
+    (``body`` and ``body_exact``).
+    """
+    global _last_scan
+    last_text, last_words = _last_scan
+    if text == last_text:
+        return last_words
+    if not _JOIN_RE.search(text):
+        words = WORD_RE.findall(text)
+        scanned: tuple[list[str], range | list[int]] = (words, range(len(words)))
+    else:
+        scanned = _scan_compounds(text)
+    _last_scan = (text, scanned)
+    return scanned
+
+
+def _scan_compounds(text: str) -> tuple[list[str], list[int]]:
+    words: list[str] = []
+    positions: list[int] = []
+    position = 0
+    for first, rest in _RUN_RE.findall(text):
+        if not rest:
+            words.append(first)
+            positions.append(position)
+            position += 1
+            continue
+        parts = _HYPHEN_RE.split(rest)
+        parts[0] = first
+        words += parts
+        positions += range(position, position + len(parts))
+        position += len(parts)
+        words.append("".join(parts))
+        positions.append(position - 1)
+    return words, positions
+
+
+def stemming_analyzer() -> Analyzer:
+    """Analyzer for matching any inflection: normalise, drop stop words, stem."""
+    return WordAnalyzer(stem=True)
+
+
+def exact_analyzer() -> Analyzer:
+    """Analyzer for words as written (normalised, not stemmed, stop words kept)."""
+    return WordAnalyzer(stem=False)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import signal
 import time
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import accumulate, pairwise
 from pathlib import Path
 
 from whoosh import index
@@ -18,9 +19,12 @@ from indexer.corpus import load_corpus
 from indexer.records import RecordError, ReleaseRecord
 from indexer.schema import MAX_FACET_VALUES, build_schema, keyword_list_field, record_to_document
 from indexer.store import Generation, IndexDamaged, IndexStore
+from indexer.writer import write_fresh_index
 
 # Below this many releases a single-process writer is faster than forking.
 PARALLEL_THRESHOLD = 2000
+# Writer processes of a parallel full build: each writes one segment.
+BUILD_PROCESSES = 2
 
 Progress = Callable[[Iterable[ReleaseRecord], int], Iterable[ReleaseRecord]]
 
@@ -144,21 +148,8 @@ def _full_build(store: IndexStore, records: list[ReleaseRecord], progress: Progr
     try:
         ix = index.create_in(str(generation.path), build_schema(sorted(extra_values)))
         parallel = len(records) >= PARALLEL_THRESHOLD and (os.cpu_count() or 1) > 1
-        if parallel:
-            writer = ix.writer(procs=2, multisegment=True, limitmb=256)
-            _start_quiet_subwriters(writer)
-        else:
-            writer = ix.writer(limitmb=256)
-        try:
-            for record in progress(records, len(records)):
-                writer.add_document(**record_to_document(record))
-        except BaseException:
-            writer.cancel()
-            for task in getattr(writer, "tasks", []):  # stop the analysis processes before cleaning up
-                task.terminate()
-                task.join()
-            raise
-        writer.commit()
+        shares = _shares(records, BUILD_PROCESSES if parallel else 1)
+        write_fresh_index(ix, shares, record_to_document, lambda share: progress(share, len(share)))
         ix.close()
         _write_metadata(generation, len(records), _facet_fields(extra_values), records)
     except BaseException:
@@ -168,15 +159,12 @@ def _full_build(store: IndexStore, records: list[ReleaseRecord], progress: Progr
     return ReindexSummary(added=len(records), documents=len(records), full=True, generation=generation.name)
 
 
-def _start_quiet_subwriters(writer: IndexWriter) -> None:
-    """Fork Whoosh's analysis processes now, ignoring Ctrl-C: the parent cancels them,
-    so an interrupted build prints one clear line instead of a traceback per process."""
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        while len(writer.tasks) < writer.procs:
-            writer._new_task()  # Whoosh would start them lazily, with Ctrl-C live
-    finally:
-        signal.signal(signal.SIGINT, previous)
+def _shares(records: list[ReleaseRecord], count: int) -> list[list[ReleaseRecord]]:
+    """Split records into ``count`` runs of consecutive records with about as much text each."""
+    sizes = list(accumulate(len(record.title) + len(record.body) for record in records))
+    total = sizes[-1] if sizes else 0
+    bounds = [0, *(bisect_left(sizes, total * part / count) for part in range(1, count)), len(records)]
+    return [records[start:end] for start, end in pairwise(bounds)]
 
 
 def _incremental(

@@ -7,13 +7,18 @@ classes it uses live at stable, module-level import paths.
 from __future__ import annotations
 
 import datetime as dt
+import pickle
+from collections.abc import Iterable
+from operator import sub
 from typing import Any
 
 from whoosh.analysis import Analyzer, RegexTokenizer
 from whoosh.columns import VarBytesListColumn
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, FieldType, Schema
+from whoosh.formats import Positions as PositionsFormat
+from whoosh.system import pack_uint
 
-from indexer.analysis import exact_analyzer, stemming_analyzer
+from indexer.analysis import Positions, WordAnalyzer, exact_analyzer, stemming_analyzer
 from indexer.records import ReleaseRecord
 
 # Keyword lists are joined with the ASCII unit separator, so values may hold commas
@@ -55,6 +60,52 @@ class KeywordListField(KEYWORD):
         return [item.encode("utf-8") for item in split_list(value)]
 
 
+Posting = tuple[bytes, int, float, bytes]
+
+
+class TextField(TEXT):
+    """Whoosh's TEXT field, indexed straight from :meth:`WordAnalyzer.word_positions`.
+
+    Whoosh would pass every token through the analyzer and the format; this gives
+    the same postings (tests/test_analysis.py checks) without per-token objects.
+    Queries still use the analyzer.
+    """
+
+    def word_positions(self, value: object) -> Positions | None:
+        """Return each indexed word of ``value`` with its positions, or ``None`` where
+        Whoosh's own indexing applies (not a string, another analyzer or format)."""
+        analyzer, plain_positions = self.analyzer, type(self.format) is PositionsFormat
+        if isinstance(value, str) and isinstance(analyzer, WordAnalyzer) and plain_positions:
+            return analyzer.word_positions(value)
+        return None
+
+    def index(self, value: object, **kwargs: object) -> Iterable[Posting]:
+        found = None if kwargs else self.word_positions(value)
+        if found is None:
+            return super().index(value, **kwargs)
+        boost = self.format.field_boost
+        return [
+            (word.encode("utf-8"), len(positions), len(positions) * boost, encode_positions(positions))
+            for word, positions in found.items()
+        ]
+
+
+# Most words occur once in a field: their encodings are made once and shared.
+ONCE_ENCODED: dict[int, bytes] = {}
+_ONCE_LIMIT = 1 << 16
+
+
+def encode_positions(positions: list[int]) -> bytes:
+    """Encode ascending positions as Whoosh's ``Positions.encode`` does: count, pickled gaps."""
+    if len(positions) == 1 and (position := positions[0]) < _ONCE_LIMIT:
+        encoded = ONCE_ENCODED.get(position)
+        if encoded is None:
+            encoded = ONCE_ENCODED[position] = pack_uint(1) + pickle.dumps(positions, 2)
+        return encoded
+    gaps = list(map(sub, positions, [0, *positions]))
+    return pack_uint(len(gaps)) + pickle.dumps(gaps, 2)
+
+
 def keyword_list_field() -> FieldType:
     """Return a new :class:`KeywordListField`."""
     return KeywordListField()
@@ -66,11 +117,11 @@ def build_schema(extra_fields: list[str]) -> Schema:
     schema = Schema(
         id=ID(stored=True, unique=True),
         # A word that analyses to several ("al-Raqqa") is searched as a phrase.
-        title=TEXT(analyzer=stemmed, stored=True, field_boost=TITLE_BOOST, multitoken_query="phrase"),
-        title_exact=TEXT(analyzer=exact, field_boost=TITLE_BOOST, multitoken_query="phrase"),
-        body=TEXT(analyzer=stemmed, stored=True, multitoken_query="phrase"),
-        body_exact=TEXT(analyzer=exact, spelling=True, multitoken_query="phrase"),
-        extra_text=TEXT(analyzer=stemmed, multitoken_query="phrase"),
+        title=TextField(analyzer=stemmed, stored=True, field_boost=TITLE_BOOST, multitoken_query="phrase"),
+        title_exact=TextField(analyzer=exact, field_boost=TITLE_BOOST, multitoken_query="phrase"),
+        body=TextField(analyzer=stemmed, stored=True, multitoken_query="phrase"),
+        body_exact=TextField(analyzer=exact, spelling=True, multitoken_query="phrase"),
+        extra_text=TextField(analyzer=stemmed, multitoken_query="phrase"),
         date=DATETIME(stored=True, sortable=True),
         dated=NUMERIC(sortable=True),
         year=ID(stored=True, sortable=True),

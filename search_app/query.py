@@ -103,6 +103,9 @@ def rewrite(text: str) -> str:
     return REWRITE.sub(replace, text)
 
 
+OPERATOR_WORDS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
+
+
 def parse_query(
     text: str, schema: Schema, variants: NameVariants, reader: IndexReader | None = None
 ) -> ParsedQuery:
@@ -124,8 +127,13 @@ def parse_query(
     except Exception:  # noqa: BLE001 - any parser failure means "read it as words"
         query = wq.NullQuery
     if query is wq.NullQuery or _has_error(query):
-        plain = " ".join(SYNTAX_CHARACTERS.sub(" ", text).split())
-        query = parser.parse(plain) if plain else wq.NullQuery
+        # Plain words: no syntax characters, and operators ("NOT", "AND") as the words they are.
+        words = SYNTAX_CHARACTERS.sub(" ", text).split()
+        plain = " ".join(word.lower() if word in OPERATOR_WORDS else word for word in words)
+        try:
+            query = parser.parse(plain) if plain else wq.NullQuery
+        except Exception:  # noqa: BLE001 - nothing left to read
+            query = wq.NullQuery
         degraded = True
     query, added = variants.expand(query)
     if reader is not None:

@@ -8,8 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from whoosh.analysis import Analyzer
+from whoosh.fields import TEXT, FieldType
 
-from indexer.analysis import exact_analyzer, normalize_word, stemming_analyzer
+from indexer.analysis import exact_analyzer, exact_chain, normalize_word, stemming_analyzer, stemming_chain
+from indexer.schema import TITLE_BOOST, TextField, build_schema
 
 
 def stems(text: str) -> list[str]:
@@ -83,3 +88,78 @@ def test_index_reopens_and_searches_in_a_fresh_process(seed_index: Path) -> None
         [sys.executable, "-c", script, str(seed_index)], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "2"
+
+
+# The one-step analyzers must give exactly the tokens (and index exactly the postings)
+# of the composable chains they replace.
+TRICKY = [
+    "",
+    "   ",
+    "Daesh’s fighters LIBERATED Raqqa",
+    "Da’esh’s and ISIS/Daesh – the ‘Islamic State’",
+    "counter-terrorism anti-ISIS al-Raqqa non\u2011violent self\u2010help",
+    "the-of-and the - of -- a--b a- -b -x- x-'y y'-z",
+    "It's the end of it-is-the war's ends' Raqqawis’",
+    "José Müller naïve café ＩＳＩＳ ﬁnance Straße İstanbul",
+    "stabilisation stabilisations organisation-wide Stabilisation's",
+    "2018 9/11 41-year-old $1.5 million 1,000 U.S.-based",
+    "_under_score __ a_b ʼtwas rock′n′roll",
+    "The and of a to in",
+    "co-operation re-enter mother-in-law’s e-mail e‑mail",
+    "a\u0301b \u0301 x\u0345y",
+]
+OPTIONS = [
+    {"mode": "index", "positions": True},
+    {"mode": "index", "positions": True, "chars": True, "keeporiginal": True},
+    {"mode": "query", "positions": True, "chars": True},
+    {"mode": "query", "removestops": False, "positions": True},
+    {"mode": "index", "removestops": False, "positions": True, "chars": True},
+    {"positions": True, "start_pos": 7, "chars": True, "start_char": 100},
+    {"mode": "query", "tokenize": False, "positions": True, "chars": True, "removestops": False},
+    {"no_morph": True, "positions": True},
+    {"no_morph": True, "removestops": False, "mode": "query"},
+    {},
+]
+TOKEN_FIELDS = ("text", "pos", "startchar", "endchar", "stopped", "boost", "original", "removestops", "mode")
+CHAINS = {"stemming": (stemming_analyzer, stemming_chain), "exact": (exact_analyzer, exact_chain)}
+
+
+def token_stream(analyzer: Analyzer, text: str, options: dict[str, object]) -> list[tuple[object, ...]]:
+    return [tuple(getattr(t, name, None) for name in TOKEN_FIELDS) for t in analyzer(text, **options)]
+
+
+def postings(field: FieldType, text: str) -> list[tuple[bytes, int, float, bytes]]:
+    return sorted(field.index(text))
+
+
+def assert_same_as_chain(text: str) -> None:
+    for kind, (fast, chain) in CHAINS.items():
+        for options in OPTIONS:
+            expected = token_stream(chain(), text, options)
+            assert token_stream(fast(), text, options) == expected, (kind, options)
+        for boost in (1.0, TITLE_BOOST):
+            reference = TEXT(analyzer=chain(), field_boost=boost)
+            assert postings(TextField(analyzer=fast(), field_boost=boost), text) == postings(reference, text)
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_word_analyzers_give_the_tokens_and_postings_of_the_chains(text: str) -> None:
+    assert_same_as_chain(text)
+    assert_same_as_chain(" ".join(TRICKY) + " " + text)  # a second field of one document reuses the scan
+
+
+# Letters, digits, apostrophes, hyphens, combining marks, ligatures and stop words.
+PIECES = [*"aAbZéß1_ '’‘ʼ′-\u2010\u2011\u2013/.,\u0301\u0345Ｉﬁİ", "the", "of", "It's", "isation", "s"]
+WORDISH = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(WORDISH, st.text(max_size=40)))
+def test_word_analyzers_match_the_chains_on_any_text(text: str) -> None:
+    assert_same_as_chain(text)
+
+
+def test_word_analyzer_pickles_small() -> None:
+    data = pickle.dumps(build_schema([])["body"])
+    assert len(data) < 1000
+    assert pickle.loads(data).analyzer == stemming_analyzer()

@@ -149,7 +149,9 @@ def test_damaged_index_is_a_clear_503_and_reindex_recovers(corpus_dir: Path, tmp
     generation = IndexStore(index_dir).require_current()
     segment = next(path for path in generation.path.iterdir() if path.suffix == ".seg")
     data = bytearray(segment.read_bytes())
-    data[len(data) // 2 : len(data) // 2 + 32] = bytes(32)  # silent damage: Whoosh itself would not notice
+    middle = len(data) // 2
+    # Silent damage Whoosh itself would not notice; inverted, so the bytes surely change.
+    data[middle : middle + 32] = bytes(byte ^ 0xFF for byte in data[middle : middle + 32])
     segment.write_bytes(bytes(data))
 
     client = create_app({"INDEX_DIR": index_dir, "VARIANTS_PATH": corpus_dir / "variants.txt"}).test_client()

@@ -131,6 +131,7 @@ def test_misspelt_query_gets_a_real_word_suggestion(service: SearchService) -> N
         "title:(",
         "💥",
         "OR OR OR",
+        'NOT"AND ;',  # found by hypothesis: the plain-words reading failed too
     ],
 )
 def test_anything_typed_returns_a_result(service: SearchService, q: str) -> None:

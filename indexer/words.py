@@ -1,0 +1,107 @@
+"""What one word becomes: the word pattern, normalisation, stop words and stems.
+
+>>> normalize_word("Da’esh’s")
+"da'esh"
+>>> word_forms("Fighters’")
+('fighters', 'fighter')
+>>> word_forms("The")
+('the', None)
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from nltk.stem.snowball import SnowballStemmer
+from whoosh.lang.stopwords import stoplists
+
+# A word is a run of letters/digits, possibly joined by apostrophes (straight,
+# curly or modifier letter) as in "Da’esh" or "That’d". Hyphens, slashes and
+# dashes split words: "counter-terrorism" is two tokens, "ISIS/Da’esh" too.
+WORD_PATTERN = r"\w+(?:['\u2018\u2019\u02bc\u2032]\w+)*"
+
+WORD_RE = re.compile(WORD_PATTERN)
+# Hyphen-minus, hyphen and non-breaking hyphen join the parts of a compound.
+HYPHENS = frozenset("-\u2010\u2011")
+
+APOSTROPHES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bc": "'", "\u2032": "'"})
+
+# NLTK's stop-word corpus needs a download; Whoosh ships the same English list.
+STOP_WORDS = frozenset(stoplists["en"])
+
+# Distinct written forms remembered by :func:`word_forms` before it starts afresh.
+WORD_CACHE_SIZE = 500_000
+
+_snowball = SnowballStemmer("english")
+
+
+def snowball_stem(word: str) -> str:
+    """Stem one normalised word with NLTK's Snowball (English) stemmer.
+
+    Uncached: the analyzer's ``StemFilter`` wraps its own cache around it.
+    """
+    return str(_snowball.stem(word))
+
+
+@lru_cache(maxsize=100_000)
+def cached_stem(word: str) -> str:
+    """Stem like :func:`snowball_stem`, remembering the answers (for highlighting)."""
+    return snowball_stem(word)
+
+
+@lru_cache(maxsize=200_000)
+def normalize_word(text: str) -> str:
+    """Fold one token to its comparable form: NFKC, straight apostrophes,
+    lower case, no possessive 's, no accents.
+
+    >>> normalize_word("José")
+    'jose'
+    >>> normalize_word("Stabilisation")
+    'stabilization'
+    """
+    text = unicodedata.normalize("NFKC", text).translate(APOSTROPHES).lower()
+    if text.endswith("'s"):
+        text = text[:-2]
+    text = text.rstrip("'")
+    if text.endswith(("isation", "isations")):
+        # British and American spellings meet: "stabilisation" is "stabilization".
+        text = text.replace("isation", "ization")
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+WordForms = tuple[str, str | None]
+
+
+class _WordFormsCache(dict[str, WordForms]):
+    """Written word -> (normalised form, stem), filled on demand."""
+
+    def __missing__(self, written: str) -> WordForms:
+        exact = normalize_word(written)
+        forms = (exact, None if not exact or exact in STOP_WORDS else snowball_stem(exact))
+        if len(self) >= WORD_CACHE_SIZE:
+            self.clear()
+        self[written] = forms
+        return forms
+
+
+# Look-ups are plain dict indexing (``WORD_FORMS[word]``): the analyzers' inner loops
+# run once per token.
+WORD_FORMS = _WordFormsCache()
+
+
+def word_forms(written: str) -> WordForms:
+    """Return a written word's normalised form and its stem.
+
+    An empty normalised form means the word is dropped; the stem is ``None`` for a
+    dropped word or a stop word. Answers are remembered per
+    written form, so each distinct word in a corpus is normalised and stemmed once.
+    """
+    return WORD_FORMS[written]
+
+
+def tokenize_words(text: str) -> list[str]:
+    """Split text into the normalised words the exact analyzer would index."""
+    return [normalize_word(word) for word in WORD_RE.findall(text)]
