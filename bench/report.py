@@ -72,6 +72,9 @@ def _query_lines(title: str, query: dict[str, Any]) -> list[str]:
         f"{k} {v['release_search']:.1f}/{v['fts5']:.1f}" for k, v in query["by_kind_p50_ms"].items()
     )
     lines.append(f"  p50 by kind, ms (RS/FTS5): {kinds}")
+    first = query.get("release_search_first_pass")
+    if first:
+        lines.append(_row("Release Search, first pass (cold)", *(first[p] for p in PCTS)))
     cached = query.get("repeated_search_cached")
     if cached:
         lines.append(_row("Release Search, repeated (cached)", *(cached[p] for p in PCTS)))

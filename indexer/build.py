@@ -148,8 +148,11 @@ def _full_build(store: IndexStore, records: list[ReleaseRecord], progress: Progr
     try:
         ix = index.create_in(str(generation.path), build_schema(sorted(extra_values)))
         parallel = len(records) >= PARALLEL_THRESHOLD and (os.cpu_count() or 1) > 1
+        # Hashed before the writers fork, so they reuse the hashes instead of working them out again.
+        releases = {record.id: (record.content_hash(), record.source_path) for record in records}
         shares = _shares(records, BUILD_PROCESSES if parallel else 1)
         write_fresh_index(ix, shares, record_to_document, lambda share: progress(share, len(share)))
+        generation.write_manifest(ix.latest_generation(), releases)
         ix.close()
         _write_metadata(generation, len(records), _facet_fields(extra_values), records)
     except BaseException:
@@ -173,10 +176,9 @@ def _incremental(
     """Write only what changed. Releases from files with bad records are kept as
     indexed, so a broken edit never deletes a release that was searchable."""
     ix = index.open_dir(str(generation.path))
-    with ix.searcher() as searcher:
-        stored = list(searcher.all_stored_fields())
-    indexed = {fields["id"]: fields.get("content_hash") for fields in stored}
-    kept = {fields["id"] for fields in stored if fields.get("source_path") in unreadable}
+    before = _indexed_releases(generation, ix)
+    indexed = {doc_id: content_hash for doc_id, (content_hash, _) in before.items()}
+    kept = {doc_id for doc_id, (_, source_path) in before.items() if source_path in unreadable}
     wanted = {record.id: record for record in records}
     changed = [record for record in records if indexed.get(record.id) != record.content_hash()]
     removed = [doc_id for doc_id in indexed if doc_id not in wanted and doc_id not in kept]
@@ -189,6 +191,8 @@ def _incremental(
         generation=generation.name,
     )
     if not changed and not removed:
+        if generation.manifest(ix.latest_generation()) is None:  # an index from before manifests
+            generation.write_manifest(ix.latest_generation(), before)
         ix.close()
         return summary
     writer: IndexWriter = ix.writer(timeout=0)
@@ -204,10 +208,26 @@ def _incremental(
         writer.cancel()
         raise
     writer.commit()
+    releases = {doc_id: before[doc_id] for doc_id in kept}
+    releases.update((record.id, (record.content_hash(), record.source_path)) for record in records)
+    generation.write_manifest(ix.latest_generation(), releases)
     ix.close()
     facets = generation.metadata().get("facet_fields", ["year", "tags", "source"])
     _write_metadata(generation, summary.documents, facets, records)
     return summary
+
+
+def _indexed_releases(generation: Generation, ix: index.Index) -> dict[str, tuple[str, str]]:
+    """Return {id: (content hash, source path)} of the indexed releases: from the manifest
+    when it matches the index's last commit, else from every stored release (slower)."""
+    recorded = generation.manifest(ix.latest_generation())
+    if recorded is not None:
+        return recorded
+    with ix.searcher() as searcher:
+        return {
+            fields["id"]: (str(fields.get("content_hash")), str(fields.get("source_path")))
+            for fields in searcher.all_stored_fields()
+        }
 
 
 def _write_metadata(

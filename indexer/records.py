@@ -52,7 +52,14 @@ class ReleaseRecord:
         return path if line.isdigit() else self.origin
 
     def content_hash(self) -> str:
-        """Return a digest of everything indexed, to detect changed releases."""
+        """Return a digest of everything indexed, to detect changed releases (worked out once)."""
+        cached: str | None = self.__dict__.get("_content_hash")
+        if cached is None:
+            cached = self._digest()
+            object.__setattr__(self, "_content_hash", cached)
+        return cached
+
+    def _digest(self) -> str:
         data = {
             "id": self.id,
             "title": self.title,

@@ -29,6 +29,9 @@ POINTER = "CURRENT"
 LOCK = "reindex.lock"
 METADATA = "release-search.json"
 COMPLETIONS = "completions.json"
+# Each release's content hash and source file, as of one Whoosh commit: lets an incremental
+# run compare the corpus with the index without reading (and decompressing) every release.
+MANIFEST = "manifest.json"
 GENERATION_PREFIX = "gen-"
 
 
@@ -64,7 +67,7 @@ class Generation:
 
     def index_files(self) -> list[Path]:
         """Return Whoosh's own files in this generation (segments and tables of contents)."""
-        ours = {METADATA, COMPLETIONS}
+        ours = {METADATA, COMPLETIONS, MANIFEST}
         return sorted(
             path
             for path in self.path.iterdir()
@@ -104,6 +107,24 @@ class Generation:
     def write_completions(self, phrases: dict[str, list[str]]) -> None:
         """Replace the completions (``{"titles": [...], "tags": [...]}``) atomically."""
         _atomic_write(self.path / COMPLETIONS, json.dumps(phrases, ensure_ascii=False))
+
+    def manifest(self, commit: int) -> dict[str, tuple[str, str]] | None:
+        """Return {release id: (content hash, source path)} if recorded for Whoosh commit ``commit``."""
+        try:
+            data = json.loads((self.path / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if (
+            not isinstance(data, dict)
+            or data.get("commit") != commit
+            or not isinstance(data.get("releases"), dict)
+        ):
+            return None  # missing, or older than the index (a run stopped between commit and manifest)
+        return {str(key): (str(value[0]), str(value[1])) for key, value in data["releases"].items()}
+
+    def write_manifest(self, commit: int, releases: dict[str, tuple[str, str]]) -> None:
+        """Record each release's content hash and source path as of Whoosh commit ``commit``."""
+        _atomic_write(self.path / MANIFEST, json.dumps({"commit": commit, "releases": releases}))
 
     def write_metadata(self, data: dict[str, Any]) -> None:
         """Replace the build facts atomically."""

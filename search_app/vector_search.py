@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import pickle
 import threading
 import time
 from collections import OrderedDict
@@ -21,16 +22,18 @@ import numpy as np
 import numpy.typing as npt
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.formats import Positions
 from whoosh.matching import FilterMatcher
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher, TimeLimit
+from whoosh.system import _INT_SIZE
 
 DocIds = npt.NDArray[np.int32]
 Scores = npt.NDArray[np.float64]
 
 # Bytes of postings kept in memory per worker and generation (ids, weights and, for
 # phrases, encoded positions); the least recently used words are dropped first.
-POSTINGS_CACHE_BYTES = 24 * 1024 * 1024
+POSTINGS_CACHE_BYTES = 48 * 1024 * 1024
 # Added to a position minus the word's place in a phrase, so keys stay positive.
 _POSITION_BIAS = 1 << 16
 
@@ -188,7 +191,9 @@ class VectorSearcher:
             if cached is not None:
                 self._postings.move_to_end(key)
                 return cached[1]
-        decode = self.searcher.schema[field].format.decode_positions
+        field_format = self.searcher.schema[field].format
+        as_deltas = type(field_format) is Positions  # Whoosh's encoding: pickled position gaps
+        decode = _position_gaps if as_deltas else field_format.decode_positions
         id_parts: list[DocIds] = []
         lists: list[list[int]] = []
         for subsearcher, offset in self._segments:
@@ -198,7 +203,9 @@ class VectorSearcher:
             ids, _, values = _read_postings(reader.postings(field, btext), with_values=True)
             id_parts.append(ids + offset)
             lists.extend(decode(value) for value in values)
-        table = PositionTable(np.concatenate(id_parts) if id_parts else np.empty(0, np.int32), lists)
+        table = PositionTable(
+            np.concatenate(id_parts) if id_parts else np.empty(0, np.int32), lists, as_deltas
+        )
         self._remember(key, (table.ids, table))
         return table
 
@@ -263,6 +270,13 @@ class VectorSearcher:
         return lengths
 
 
+def _position_gaps(value: bytes) -> list[int]:
+    """Decode Whoosh's ``Positions`` value (a count, then the pickled gaps) to the gaps alone;
+    :class:`PositionTable` adds them up for all releases at once."""
+    gaps: list[int] = pickle.loads(value[_INT_SIZE:] if value.endswith(b".") else value[_INT_SIZE:] + b".")
+    return gaps
+
+
 def _size_of(value: tuple[DocIds, Any]) -> int:
     ids, rest = value
     if isinstance(rest, PositionTable):
@@ -273,12 +287,19 @@ def _size_of(value: tuple[DocIds, Any]) -> int:
 class PositionTable:
     """A word's positions in every release holding it: flat arrays, one slice per release."""
 
-    def __init__(self, ids: DocIds, positions: list[list[int]]) -> None:
+    def __init__(self, ids: DocIds, positions: list[list[int]], gaps: bool = False) -> None:
+        """``positions`` per release, as positions or (``gaps``) as gaps from the previous one."""
         self.ids = ids
         counts = np.fromiter(map(len, positions), np.int64, len(positions))
         self.starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
         self.counts = counts
-        self.positions = np.fromiter(itertools.chain.from_iterable(positions), np.int32, int(counts.sum()))
+        flat = np.fromiter(itertools.chain.from_iterable(positions), np.int64, int(counts.sum()))
+        if gaps and len(flat):
+            # Sums within each release: the overall running sum less its value before the release.
+            running = np.cumsum(flat)
+            before = np.where(self.starts > 0, running[np.maximum(self.starts - 1, 0)], 0)
+            flat = running - np.repeat(before, counts)
+        self.positions = flat.astype(np.int32)
 
     @property
     def nbytes(self) -> int:

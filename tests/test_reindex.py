@@ -176,3 +176,28 @@ def test_facets_work_after_incremental_run_adds_a_segment_without_tags(
     result = SearchService(index_dir).search(SearchRequest(q="bridge"))
     assert result.total == 2
     assert {item.value for item in result.facets["tags"]} == {"Raqqa", "Syria", "Global Coalition"}
+
+
+def test_incremental_run_compares_with_the_manifest_of_the_last_commit(
+    corpus_dir: Path, tmp_path: Path
+) -> None:
+    index_dir = tmp_path / "ix"
+    run("--corpus", corpus_dir, "--index", index_dir)
+    manifest_path = IndexStore(index_dir).require_current().path / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    assert len(manifest["releases"]) == 12
+
+    # A recorded hash that differs from the corpus: the release counts as changed, so the manifest is read.
+    first = sorted(manifest["releases"])[0]
+    manifest["releases"][first][0] = "0" * 32
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    data = summary("--corpus", corpus_dir, "--index", index_dir)
+    assert (data["updated"], data["unchanged"]) == (1, 11)
+
+    # A manifest of another commit (a run stopped after committing) is not trusted: the releases are read.
+    stale = json.loads(manifest_path.read_text(encoding="utf-8"))
+    stale["commit"] -= 1
+    stale["releases"][first][0] = "0" * 32
+    manifest_path.write_text(json.dumps(stale), encoding="utf-8")
+    data = summary("--corpus", corpus_dir, "--index", index_dir)
+    assert (data["updated"], data["unchanged"]) == (0, 12)
