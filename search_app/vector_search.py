@@ -10,12 +10,14 @@ are run by Whoosh's own matchers, so every query gives Whoosh's answer, faster.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import pickle
+import random
 import threading
 import time
-from collections import OrderedDict
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -82,8 +84,9 @@ class VectorSearcher:
         self.doc_count = searcher.reader().doc_count_all()
         self._segments = _segments(searcher)
         self._lengths: dict[str, npt.NDArray[np.float64]] = {}
-        self._postings: OrderedDict[tuple[str, Any], tuple[DocIds, Any]] = OrderedDict()
+        self._postings: dict[tuple[str, Any], tuple[DocIds, Any]] = {}
         self._cached_bytes = 0
+        self._random = random.Random(0)
         self._lock = threading.Lock()
 
     # -- queries ---------------------------------------------------------------
@@ -174,14 +177,31 @@ class VectorSearcher:
         return self._boosted(Matches(both.ids[keep], both.scores[keep]), q.boost)
 
     def positions(self, field: str, text: str, docs: list[int]) -> dict[int, list[int]]:
-        """Return the positions of a word in those of ``docs`` (sorted docnums) that hold it."""
+        """Return the positions of a word in those of ``docs`` (sorted docnums) that hold it.
+
+        From the word's position table when it is cached; otherwise only the releases asked
+        for are looked up, skipping whole postings blocks (proximity asks about a page's
+        worth of releases, and a common word's full table would cost far more to build).
+        """
         if field not in self.searcher.schema:
             return {}
-        table = self._positions_of(field, self.searcher.schema[field].to_bytes(text))
-        found, positions = table.gather(np.asarray(docs, np.int32))
+        btext = self.searcher.schema[field].to_bytes(text)
+        with self._lock:
+            cached = self._postings.get((field, (btext, "positions")))
         by_doc: dict[int, list[int]] = {}
-        for doc, position in zip(found.tolist(), positions.tolist(), strict=True):
-            by_doc.setdefault(doc, []).append(position)
+        if cached is not None:
+            found, positions = cached[1].gather(np.asarray(docs, np.int32))
+            for doc, position in zip(found.tolist(), positions.tolist(), strict=True):
+                by_doc.setdefault(doc, []).append(position)
+            return by_doc
+        decode = self.searcher.schema[field].format.decode_positions
+        for subsearcher, offset in self._segments:
+            reader = subsearcher.reader()
+            if (field, btext) not in reader:
+                continue
+            local = [doc - offset for doc in docs if offset <= doc < offset + reader.doc_count_all()]
+            for doc, value in _values_for(reader.postings(field, btext), local):
+                by_doc[doc + offset] = list(decode(value))
         return by_doc
 
     def _positions_of(self, field: str, btext: bytes) -> PositionTable:
@@ -189,7 +209,6 @@ class VectorSearcher:
         with self._lock:
             cached = self._postings.get(key)
             if cached is not None:
-                self._postings.move_to_end(key)
                 return cached[1]
         field_format = self.searcher.schema[field].format
         as_deltas = type(field_format) is Positions  # Whoosh's encoding: pickled position gaps
@@ -230,7 +249,6 @@ class VectorSearcher:
         with self._lock:
             cached = self._postings.get(key)
             if cached is not None:
-                self._postings.move_to_end(key)
                 return cached
         id_parts: list[DocIds] = []
         weight_parts: list[npt.NDArray[np.float64]] = []
@@ -250,12 +268,23 @@ class VectorSearcher:
         return result
 
     def _remember(self, key: tuple[str, Any], value: tuple[DocIds, Any]) -> None:
+        """Cache a word's arrays; when full, drop words picked at random.
+
+        Random rather than least-recently-used: a stream of searches whose words add up to
+        a little more than the cache (a crawler, a benchmark's query list) would make LRU
+        drop each word just before it is needed again, and every search would read afresh.
+        """
+        size = _size_of(value)
+        if size > POSTINGS_CACHE_BYTES // 4:
+            return  # one word would crowd out hundreds
         with self._lock:
             self._postings[key] = value
-            self._cached_bytes += _size_of(value)
+            self._cached_bytes += size
             while self._cached_bytes > POSTINGS_CACHE_BYTES and len(self._postings) > 1:
-                _, old = self._postings.popitem(last=False)
-                self._cached_bytes -= _size_of(old)
+                victim = self._random.choice(list(self._postings))
+                if victim == key:
+                    continue
+                self._cached_bytes -= _size_of(self._postings.pop(victim))
 
     def _field_lengths(self, field: str) -> npt.NDArray[np.float64]:
         lengths = self._lengths.get(field)
@@ -323,6 +352,32 @@ def _segments(searcher: Searcher) -> list[tuple[Searcher, int]]:
     if searcher.subsearchers:
         return list(searcher.subsearchers)
     return [(searcher, 0)]
+
+
+def _values_for(matcher: Any, docs: list[int]) -> Iterator[tuple[int, bytes]]:
+    """Yield (docnum, value) for those of the sorted ``docs`` in a postings list, reading
+    only the blocks that hold them (a block's header says its last docnum)."""
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child  # the docs asked about are live ones
+    if type(matcher) is not W3LeafMatcher:
+        for doc in docs:
+            if matcher.is_active() and matcher.id() < doc:
+                matcher.skip_to(doc)
+            if matcher.is_active() and matcher.id() == doc:
+                yield doc, matcher.value()
+        return
+    for doc in docs:
+        while matcher.is_active() and matcher.block_max_id() < doc:
+            matcher._next_block()
+        if not matcher.is_active():
+            return
+        if matcher._ids is None:
+            matcher._read_ids()
+        at = bisect.bisect_left(matcher._ids, doc)
+        if at < len(matcher._ids) and matcher._ids[at] == doc:
+            if matcher._values is None:
+                matcher._read_values()
+            yield doc, matcher._values[at]
 
 
 def _read_postings(

@@ -156,3 +156,14 @@ def test_a_repeated_search_is_answered_alike_and_a_new_generation_is_seen(tmp_pa
     )
     reindex(corpus, tmp_path / "ix", full=True)
     assert service.search(SearchRequest(q="bridge")).total == 4
+
+
+def test_positions_looked_up_alone_equal_those_of_the_full_table(updated_index: Path) -> None:
+    searcher = SearchService(updated_index).searcher()
+    vectors = VectorSearcher(searcher)
+    docs = sorted(whoosh_matches(searcher, wq.Term("body", "fraud")))[::3]
+    looked_up = vectors.positions("body", "fraud", docs)  # nothing cached: block by block
+    vectors.run(wq.Phrase("body", ["tax", "fraud"]))  # builds and caches the word's whole table
+    from_table = vectors.positions("body", "fraud", docs)
+    assert looked_up == from_table and len(looked_up) == len(docs)
+    assert all(positions == sorted(positions) for positions in looked_up.values())
