@@ -18,7 +18,7 @@ import random
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -168,13 +168,41 @@ class VectorSearcher:
         # A key per (release, position of the phrase's first word): present for every word.
         keys: npt.NDArray[np.int64] | None = None
         for offset, word in enumerate(words):
-            docs, positions = self._positions_of(q.fieldname, word).gather(both.ids)
+            docs, positions = self._positions_at(q.fieldname, word, both.ids)
             word_keys = np.unique(
                 (docs.astype(np.int64) << 32) | (positions.astype(np.int64) - offset + _POSITION_BIAS)
             )
             keys = word_keys if keys is None else np.intersect1d(keys, word_keys, assume_unique=True)
         keep = np.isin(both.ids, np.unique(keys >> 32) if keys is not None else [])
         return self._boosted(Matches(both.ids[keep], both.scores[keep]), q.boost)
+
+    def _positions_at(self, field: str, btext: bytes, docs: DocIds) -> tuple[DocIds, npt.NDArray[np.int32]]:
+        """(release, position) pairs of a word in ``docs`` (sorted, all holding it).
+
+        From the word's whole position table when it is cached or when ``docs`` are most of
+        the releases holding the word; else only ``docs`` are decoded, skipping other blocks
+        (a phrase of two common words need not decode every release with either).
+        """
+        with self._lock:
+            cached = self._postings.get((field, (btext, "positions")))
+        if cached is not None:
+            return cast(PositionTable, cached[1]).gather(docs)
+        postings, _ = self._postings_of(field, btext)
+        if 2 * len(docs) >= len(postings) or type(self.searcher.schema[field].format) is not Positions:
+            return self._positions_of(field, btext).gather(docs)
+        found: list[int] = []
+        gaps: list[list[int]] = []
+        wanted = docs.tolist()
+        for subsearcher, offset in self._segments:
+            reader = subsearcher.reader()
+            if (field, btext) not in reader:
+                continue
+            local = [doc - offset for doc in wanted if offset <= doc < offset + reader.doc_count_all()]
+            for doc, value in _values_for(reader.postings(field, btext), local):
+                found.append(doc + offset)
+                gaps.append(_position_gaps(value))
+        table = PositionTable(np.asarray(found, np.int32), gaps, gaps=True)
+        return table.gather(table.ids)
 
     def positions(self, field: str, text: str, docs: list[int]) -> dict[int, list[int]]:
         """Return the positions of a word in those of ``docs`` (sorted docnums) that hold it.
@@ -319,8 +347,9 @@ class PositionTable:
     def __init__(self, ids: DocIds, positions: list[list[int]], gaps: bool = False) -> None:
         """``positions`` per release, as positions or (``gaps``) as gaps from the previous one."""
         self.ids = ids
-        counts = np.fromiter(map(len, positions), np.int64, len(positions))
-        self.starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+        # 32-bit counts and starts: a table is sized by its releases as much as by its positions.
+        counts = np.fromiter(map(len, positions), np.int32, len(positions))
+        self.starts = np.concatenate(([0], np.cumsum(counts, dtype=np.int64)[:-1])).astype(np.int32)
         self.counts = counts
         flat = np.fromiter(itertools.chain.from_iterable(positions), np.int64, int(counts.sum()))
         if gaps and len(flat):
