@@ -36,6 +36,8 @@ Scores = npt.NDArray[np.float64]
 # Bytes of postings kept in memory per worker and generation (ids, weights and, for
 # phrases, encoded positions); the least recently used words are dropped first.
 POSTINGS_CACHE_BYTES = 48 * 1024 * 1024
+# A word in at most this many releases always gets its whole (cached) position table.
+SMALL_POSTINGS = 8192
 # Added to a position minus the word's place in a phrase, so keys stay positive.
 _POSITION_BIAS = 1 << 16
 
@@ -179,16 +181,17 @@ class VectorSearcher:
     def _positions_at(self, field: str, btext: bytes, docs: DocIds) -> tuple[DocIds, npt.NDArray[np.int32]]:
         """(release, position) pairs of a word in ``docs`` (sorted, all holding it).
 
-        From the word's whole position table when it is cached or when ``docs`` are most of
-        the releases holding the word; else only ``docs`` are decoded, skipping other blocks
-        (a phrase of two common words need not decode every release with either).
+        From the word's whole position table when it is cached, small, or when ``docs`` are
+        most of the releases holding the word; else only ``docs`` are decoded, skipping other
+        blocks (a phrase of two common words need not decode every release with either).
         """
         with self._lock:
             cached = self._postings.get((field, (btext, "positions")))
         if cached is not None:
             return cast(PositionTable, cached[1]).gather(docs)
         postings, _ = self._postings_of(field, btext)
-        if 2 * len(docs) >= len(postings) or type(self.searcher.schema[field].format) is not Positions:
+        whole_table = 2 * len(docs) >= len(postings) or len(postings) <= SMALL_POSTINGS
+        if whole_table or type(self.searcher.schema[field].format) is not Positions:
             return self._positions_of(field, btext).gather(docs)
         found: list[int] = []
         gaps: list[list[int]] = []
