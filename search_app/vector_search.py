@@ -193,18 +193,10 @@ class VectorSearcher:
         whole_table = 2 * len(docs) >= len(postings) or len(postings) <= SMALL_POSTINGS
         if whole_table or type(self.searcher.schema[field].format) is not Positions:
             return self._positions_of(field, btext).gather(docs)
-        found: list[int] = []
-        gaps: list[list[int]] = []
-        wanted = docs.tolist()
-        for subsearcher, offset in self._segments:
-            reader = subsearcher.reader()
-            if (field, btext) not in reader:
-                continue
-            local = [doc - offset for doc in wanted if offset <= doc < offset + reader.doc_count_all()]
-            for doc, value in _values_for(reader.postings(field, btext), local):
-                found.append(doc + offset)
-                gaps.append(_position_gaps(value))
-        table = PositionTable(np.asarray(found, np.int32), gaps, gaps=True)
+        values = self._values_at(field, btext, docs.tolist())
+        table = PositionTable(
+            np.asarray(list(values), np.int32), [_position_gaps(v) for v in values.values()], True
+        )
         return table.gather(table.ids)
 
     def positions(self, field: str, text: str, docs: list[int]) -> dict[int, list[int]]:
@@ -226,14 +218,20 @@ class VectorSearcher:
                 by_doc.setdefault(doc, []).append(position)
             return by_doc
         decode = self.searcher.schema[field].format.decode_positions
+        return {doc: list(decode(value)) for doc, value in self._values_at(field, btext, docs).items()}
+
+    def _values_at(self, field: str, btext: bytes, docs: list[int]) -> dict[int, bytes]:
+        """Return the word's encoded positions in those of ``docs`` (sorted) that hold it,
+        reading only the postings blocks that hold them."""
+        found: dict[int, bytes] = {}
         for subsearcher, offset in self._segments:
             reader = subsearcher.reader()
             if (field, btext) not in reader:
                 continue
             local = [doc - offset for doc in docs if offset <= doc < offset + reader.doc_count_all()]
             for doc, value in _values_for(reader.postings(field, btext), local):
-                by_doc[doc + offset] = list(decode(value))
-        return by_doc
+                found[doc + offset] = value
+        return found
 
     def _positions_of(self, field: str, btext: bytes) -> PositionTable:
         key = (field, (btext, "positions"))
