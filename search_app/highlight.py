@@ -85,12 +85,6 @@ class MatchTerms:
     def __bool__(self) -> bool:
         return bool(self.stems or self.exact)
 
-    def matches(self, word: str) -> bool:
-        """Tell whether a normalised word of the text is one the query looks for."""
-        if word in self.exact:
-            return True
-        return word not in STOP_WORDS and cached_stem(word) in self.stems
-
     def match_written(self, written: str) -> str | None:
         """Return the normalised form of a word as written if the query looks for it, else None."""
         return self.wanted_among({written}).get(written)

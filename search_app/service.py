@@ -44,6 +44,7 @@ from search_app.vector_search import Matches, Scores, VectorSearcher
 # a release with the query's words within a few positions gets its score times PROXIMITY_BONUS.
 RERANK_DEPTH = 50
 PROXIMITY_BONUS = 1.5
+TIME_LIMIT_WARNING = "The search took too long and was stopped; these results may be incomplete."
 # Results remembered per worker and generation (each a page of hits, a few kB).
 RESULT_CACHE_SIZE = settings.DEFAULT_RESULT_CACHE
 
@@ -162,7 +163,7 @@ class SearchService:
         if cached is not None:
             return replace(cached, took_ms=round((time.perf_counter() - started) * 1000, 2))
         result = self._search(live, request, started)
-        if not any(w.startswith("The search took too long") for w in result.warnings):
+        if TIME_LIMIT_WARNING not in result.warnings:  # a cut-short answer is not worth keeping
             self._results.put(key, result)
         return result
 
@@ -178,7 +179,7 @@ class SearchService:
             else:
                 matches = live.vectors.run(parsed.query, deadline)
         except TimeLimit:
-            warnings.append("The search took too long and was stopped; these results may be incomplete.")
+            warnings.append(TIME_LIMIT_WARNING)
             matches = Matches.empty()
         ids = self._filtered(table, matches.ids, request, searcher.schema)
         total = len(ids)
