@@ -7,7 +7,7 @@ import os
 import time
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate, pairwise
 from pathlib import Path
@@ -15,8 +15,8 @@ from pathlib import Path
 from whoosh import index
 from whoosh.writing import IndexWriter
 
-from indexer.corpus import load_corpus
-from indexer.records import RecordError, ReleaseRecord
+from indexer.corpus import Corpus, load_corpus
+from indexer.records import KnownRelease, RecordError, ReleaseRecord
 from indexer.schema import MAX_FACET_VALUES, build_schema, keyword_list_field, record_to_document
 from indexer.store import Generation, IndexDamaged, IndexStore
 from indexer.writer import write_fresh_index
@@ -92,22 +92,27 @@ def reindex(
 ) -> ReindexSummary:
     """Bring the index at ``index_root`` in step with the corpus at ``corpus_path``."""
     started = time.perf_counter()
-    corpus = load_corpus(corpus_path)
+    store = IndexStore(index_root)
+    known = {} if full else _known_sources(store)
+    corpus = load_corpus(corpus_path, known)
     if strict and corpus.errors:
         raise StrictStop(corpus.errors[0])
-    store = IndexStore(index_root)
     with store.writer_lock(wait_seconds):
         current = store.current()
+        verified: dict[str, str] = {}
         if current is not None and not full:
             try:
-                current.verify()
+                verified = current.verify()
             except IndexDamaged:
                 full = True  # rebuild from the corpus rather than update damaged files
         if full or current is None:
-            summary = _full_build(store, corpus.records, progress)
+            if corpus.known:  # a rebuild needs every release whole
+                corpus = load_corpus(corpus_path)
+            summary = _full_build(store, corpus, progress)
         else:
-            unreadable = {error.path for error in corpus.errors}
-            summary = _incremental(current, corpus.records, unreadable, progress)
+            summary = _incremental(current, corpus, lambda: load_corpus(corpus_path), verified, progress)
+            if corpus.sources.keys() != known.keys():
+                current.write_known_sources(corpus.sources)
     summary.errors = corpus.errors
     summary.skipped = len(corpus.errors)
     summary.seconds = time.perf_counter() - started
@@ -142,7 +147,15 @@ def _facet_fields(extra_values: dict[str, _FieldValues]) -> list[str]:
     return ["year", "tags", "source", *facetable]
 
 
-def _full_build(store: IndexStore, records: list[ReleaseRecord], progress: Progress) -> ReindexSummary:
+def _known_sources(store: IndexStore) -> dict[str, list[KnownRelease]]:
+    """Return what the run that wrote the live generation read, by source (any run's
+    record serves: a source's key covers everything its releases depend on)."""
+    current = store.current()
+    return current.known_sources() if current is not None else {}
+
+
+def _full_build(store: IndexStore, corpus: Corpus, progress: Progress) -> ReindexSummary:
+    records = corpus.records
     extra_values = _extra_fields(records)
     generation = store.new_generation()
     try:
@@ -153,8 +166,11 @@ def _full_build(store: IndexStore, records: list[ReleaseRecord], progress: Progr
         shares = _shares(records, BUILD_PROCESSES if parallel else 1)
         write_fresh_index(ix, shares, record_to_document, lambda share: progress(share, len(share)))
         generation.write_manifest(ix.latest_generation(), releases)
+        generation.write_known_sources(corpus.sources)
         ix.close()
-        _write_metadata(generation, len(records), _facet_fields(extra_values), records)
+        _write_metadata(
+            generation, len(records), _facet_fields(extra_values), records, generation.checksums()
+        )
     except BaseException:
         store.prune({current.name} if (current := store.current()) else set())
         raise
@@ -171,16 +187,29 @@ def _shares(records: list[ReleaseRecord], count: int) -> list[list[ReleaseRecord
 
 
 def _incremental(
-    generation: Generation, records: list[ReleaseRecord], unreadable: set[str], progress: Progress
+    generation: Generation,
+    corpus: Corpus,
+    reread: Callable[[], Corpus],
+    verified: dict[str, str],
+    progress: Progress,
 ) -> ReindexSummary:
     """Write only what changed. Releases from files with bad records are kept as
-    indexed, so a broken edit never deletes a release that was searchable."""
+    indexed, so a broken edit never deletes a release that was searchable.
+
+    ``verified`` holds the index files' digests checked at the start of the run.
+    """
     ix = index.open_dir(str(generation.path))
     before = _indexed_releases(generation, ix)
     indexed = {doc_id: content_hash for doc_id, (content_hash, _) in before.items()}
+    records: Sequence[ReleaseRecord | KnownRelease] = corpus.releases
+    changed = _changed(records, indexed)
+    if changed is None:  # a known release is to be written: read every source again
+        corpus = reread()
+        records = corpus.records
+        changed = _changed(records, indexed) or []
+    unreadable = {error.path for error in corpus.errors}
     kept = {doc_id for doc_id, (_, source_path) in before.items() if source_path in unreadable}
     wanted = {record.id: record for record in records}
-    changed = [record for record in records if indexed.get(record.id) != record.content_hash()]
     removed = [doc_id for doc_id in indexed if doc_id not in wanted and doc_id not in kept]
     summary = ReindexSummary(
         added=sum(1 for record in changed if record.id not in indexed),
@@ -213,8 +242,19 @@ def _incremental(
     generation.write_manifest(ix.latest_generation(), releases)
     ix.close()
     facets = generation.metadata().get("facet_fields", ["year", "tags", "source"])
-    _write_metadata(generation, summary.documents, facets, records)
+    _write_metadata(generation, summary.documents, facets, records, generation.checksums(verified))
     return summary
+
+
+def _changed(
+    releases: Sequence[ReleaseRecord | KnownRelease], indexed: dict[str, str]
+) -> list[ReleaseRecord] | None:
+    """Return the releases not indexed as they are now, or ``None`` if one of those is
+    only known (a release whose source is unchanged, yet is not indexed as it was read:
+    a duplicate id whose first definition went away, or an index rebuilt since)."""
+    changed = [release for release in releases if indexed.get(release.id) != release.content_hash()]
+    records = [release for release in changed if isinstance(release, ReleaseRecord)]
+    return records if len(records) == len(changed) else None
 
 
 def _indexed_releases(generation: Generation, ix: index.Index) -> dict[str, tuple[str, str]]:
@@ -231,7 +271,11 @@ def _indexed_releases(generation: Generation, ix: index.Index) -> dict[str, tupl
 
 
 def _write_metadata(
-    generation: Generation, documents: int, facet_fields: list[str], records: list[ReleaseRecord]
+    generation: Generation,
+    documents: int,
+    facet_fields: list[str],
+    records: Sequence[ReleaseRecord | KnownRelease],
+    checksums: dict[str, str],
 ) -> None:
     # Completions first: the metadata file's change is what tells readers to reload.
     titles = sorted({record.title for record in records})
@@ -241,7 +285,7 @@ def _write_metadata(
         {
             "documents": documents,
             "facet_fields": facet_fields,
-            "checksums": generation.checksums(),
+            "checksums": checksums,
             "updated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
     )

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import re
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +19,7 @@ import yaml
 from indexer.feeds import read_feed
 from indexer.fields import build_record
 from indexer.html_pages import read_html_page
-from indexer.records import RecordError, ReleaseRecord
+from indexer.records import KnownRelease, RecordError, ReleaseRecord
 
 VARIANTS_FILENAME = "variants.txt"
 FRONT_MATTER_SUFFIXES = (".md", ".markdown", ".txt")
@@ -45,12 +48,27 @@ class CorpusNotFound(Exception):
     """The corpus path does not exist or holds no release files."""
 
 
+# What earlier runs read, by source key (see :func:`source_key`).
+KnownSources = Mapping[str, Sequence[KnownRelease]]
+Item = ReleaseRecord | KnownRelease | RecordError
+
+
 @dataclass
 class Corpus:
-    """Everything read from a corpus: good records and bad ones."""
+    """Everything read from a corpus: good records, bad ones, and (given what an earlier
+    run read) the releases whose source text has not changed since."""
 
     records: list[ReleaseRecord] = field(default_factory=list)
     errors: list[RecordError] = field(default_factory=list)
+    # Releases whose source is byte for byte as an earlier run read it: not parsed again.
+    known: list[KnownRelease] = field(default_factory=list)
+    # Each source read without errors, by key, with its releases: to remember for the next run.
+    sources: dict[str, list[KnownRelease]] = field(default_factory=dict)
+
+    @property
+    def releases(self) -> list[ReleaseRecord | KnownRelease]:
+        """Return every good release, parsed or known."""
+        return [*self.records, *self.known]
 
 
 def corpus_files(root: Path) -> list[Path]:
@@ -69,24 +87,116 @@ def corpus_files(root: Path) -> list[Path]:
     )
 
 
-def load_corpus(root: Path) -> Corpus:
-    """Read every release under ``root``; duplicate ids are errors naming both places."""
+def load_corpus(root: Path, known: KnownSources | None = None) -> Corpus:
+    """Read every release under ``root``; duplicate ids are errors naming both places.
+
+    A source (a JSON Lines line, or a whole file of another kind) whose key is in
+    ``known`` is not parsed again: its releases come back as the known ones.
+    """
     corpus = Corpus()
     seen: dict[str, str] = {}
     base = root if root.is_dir() else root.parent
     for path in corpus_files(root):
-        for item in read_file(path, base):
-            if isinstance(item, RecordError):
-                corpus.errors.append(item)
-            elif item.id in seen:
-                path_text, _, line = item.origin.rpartition(":")
-                error_path, error_line = (path_text, int(line)) if line.isdigit() else (item.origin, None)
-                reason = f"duplicate id {item.id!r}, first defined at {seen[item.id]}"
-                corpus.errors.append(RecordError(error_path, error_line, "id", reason))
-            else:
-                seen[item.id] = item.origin
-                corpus.records.append(item)
+        for key, items in read_sources(path, base, known or {}):
+            if key is not None and not any(isinstance(item, RecordError) for item in items):
+                corpus.sources[key] = [
+                    _remembered(item) for item in items if not isinstance(item, RecordError)
+                ]
+            for item in items:
+                _add(corpus, seen, item)
     return corpus
+
+
+def _add(corpus: Corpus, seen: dict[str, str], item: Item) -> None:
+    if isinstance(item, RecordError):
+        corpus.errors.append(item)
+    elif item.id in seen:
+        path_text, _, line = item.origin.rpartition(":")
+        error_path, error_line = (path_text, int(line)) if line.isdigit() else (item.origin, None)
+        reason = f"duplicate id {item.id!r}, first defined at {seen[item.id]}"
+        corpus.errors.append(RecordError(error_path, error_line, "id", reason))
+    else:
+        seen[item.id] = item.origin
+        if isinstance(item, KnownRelease):
+            corpus.known.append(item)
+        else:
+            corpus.records.append(item)
+
+
+def _remembered(item: ReleaseRecord | KnownRelease) -> KnownRelease:
+    return item if isinstance(item, KnownRelease) else KnownRelease.of(item)
+
+
+# Reading modules and libraries: a change to any of them may read a source differently.
+_READER_MODULES = ("corpus.py", "feeds.py", "fields.py", "html_pages.py", "html_text.py", "records.py")
+_READER_LIBRARIES = ("feedparser", "python-frontmatter", "PyYAML", "selectolax")
+
+
+def _reader_version() -> bytes:
+    """Return a digest of the code that reads releases, so that a source read by other
+    code is never taken as known."""
+    digest = hashlib.sha256()
+    try:
+        for name in _READER_MODULES:
+            digest.update((Path(__file__).parent / name).read_bytes())
+        for library in _READER_LIBRARIES:
+            digest.update(metadata.version(library).encode())
+    except (OSError, metadata.PackageNotFoundError):
+        return b"unknown reader: remember nothing" + str(id(digest)).encode()
+    return digest.digest()
+
+
+_READER_VERSION = _reader_version()
+
+
+def source_key(shown: str, relative: str, line: int | None, raw: bytes) -> str:
+    """Return the key of one source: its bytes and everything else a release read from
+    it depends on (where it is, its line, the reading code)."""
+    digest = hashlib.sha256(_READER_VERSION)
+    digest.update(f"\0{shown}\0{relative}\0{line}\0".encode("utf-8", "surrogateescape"))
+    digest.update(raw)
+    return digest.hexdigest()[:32]  # 128 bits, as the content hashes
+
+
+def read_sources(path: Path, base: Path, known: KnownSources) -> Iterator[tuple[str | None, list[Item]]]:
+    """Yield each source of one corpus file with its key (``None`` where the file could
+    not be read as bytes) and what it gives: the known releases, or what it parses to."""
+    if path.name.lower().endswith(JSON_LINES_SUFFIXES):
+        yield from _json_line_sources(path, base, known)
+        return
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        yield None, list(read_file(path, base))  # reports why
+        return
+    key = source_key(str(path), path.relative_to(base).as_posix(), None, raw)
+    found = known.get(key)
+    yield key, list(found) if found is not None else list(read_file(path, base))
+
+
+def _json_line_sources(
+    path: Path, base: Path, known: KnownSources
+) -> Iterator[tuple[str | None, list[Item]]]:
+    try:
+        data = path.read_bytes()
+        if path.name.lower().endswith(".gz"):
+            data = gzip.decompress(data)
+        if not data.isascii():
+            data.decode("utf-8")
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError):
+        yield None, list(read_json_lines(path, base))  # the line-by-line reader says where it fails
+        return
+    shown, stem = str(path), path.relative_to(base).as_posix()
+    # Lines split as the text reader splits them (\n, \r\n, \r), numbered the same way.
+    for number, raw in enumerate(data.splitlines(), start=1):
+        key = source_key(shown, stem, number, raw)
+        found = known.get(key)
+        if found is not None:
+            yield key, list(found)
+            continue
+        line = raw.decode("utf-8")
+        if line.strip():
+            yield key, [_json_record(line, shown, number, f"{stem}#{number}")]
 
 
 def read_file(path: Path, base: Path) -> Iterator[ReleaseRecord | RecordError]:
@@ -152,7 +262,7 @@ def read_json_lines(path: Path, base: Path) -> Iterator[ReleaseRecord | RecordEr
                 yield _json_record(line, shown, number, f"{stem}#{number}")
     except UnicodeDecodeError as exc:
         yield RecordError(shown, None, "file", f"not UTF-8 text (byte {exc.start})")
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         yield RecordError(shown, None, "file", f"cannot read: {exc}")
 
 

@@ -48,8 +48,7 @@ class ReleaseRecord:
     @property
     def source_path(self) -> str:
         """Return the file the record was read from."""
-        path, _, line = self.origin.rpartition(":")
-        return path if line.isdigit() else self.origin
+        return source_path_of(self.origin)
 
     def content_hash(self) -> str:
         """Return a digest of everything indexed, to detect changed releases (worked out once)."""
@@ -72,3 +71,39 @@ class ReleaseRecord:
         }
         encoded = json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8")
         return hashlib.blake2b(encoded, digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True)
+class KnownRelease:
+    """A release read from source text that is byte for byte what an earlier run read
+    at the same place: what that run recorded of it, without parsing it again.
+
+    It stands in for the :class:`ReleaseRecord` wherever only its identity, digest,
+    title and tags are needed (deciding what changed, completions, the manifest).
+    """
+
+    id: str
+    title: str
+    tags: tuple[str, ...]
+    origin: str
+    digest: str
+
+    @classmethod
+    def of(cls, record: ReleaseRecord) -> KnownRelease:
+        """Return what is remembered of ``record``."""
+        return cls(record.id, record.title, record.tags, record.origin, record.content_hash())
+
+    @property
+    def source_path(self) -> str:
+        """Return the file the release was read from."""
+        return source_path_of(self.origin)
+
+    def content_hash(self) -> str:
+        """Return the digest the release had when it was read."""
+        return self.digest
+
+
+def source_path_of(origin: str) -> str:
+    """Return the file part of an origin ("path:line" or "path")."""
+    path, _, line = origin.rpartition(":")
+    return path if line.isdigit() else origin

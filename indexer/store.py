@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from indexer.records import KnownRelease
+
 POINTER = "CURRENT"
 LOCK = "reindex.lock"
 METADATA = "release-search.json"
@@ -32,6 +34,9 @@ COMPLETIONS = "completions.json"
 # Each release's content hash and source file, as of one Whoosh commit: lets an incremental
 # run compare the corpus with the index without reading (and decompressing) every release.
 MANIFEST = "manifest.json"
+# What the last run read from each source (a JSON Lines line, a file), by a key of its bytes
+# and place: unchanged sources are not parsed again.
+SOURCES = "sources.json"
 GENERATION_PREFIX = "gen-"
 
 
@@ -67,33 +72,40 @@ class Generation:
 
     def index_files(self) -> list[Path]:
         """Return Whoosh's own files in this generation (segments and tables of contents)."""
-        ours = {METADATA, COMPLETIONS, MANIFEST}
+        ours = {METADATA, COMPLETIONS, MANIFEST, SOURCES}
         return sorted(
             path
             for path in self.path.iterdir()
             if path.is_file() and path.name not in ours and not path.name.endswith(("LOCK", ".tmp"))
         )
 
-    def checksums(self) -> dict[str, str]:
-        """Return a digest of each index file, to be recorded with the metadata."""
-        return {path.name: _digest(path) for path in self.index_files()}
+    def checksums(self, verified: dict[str, str] | None = None) -> dict[str, str]:
+        """Return a digest of each index file, to be recorded with the metadata.
 
-    def verify(self) -> None:
-        """Raise :class:`IndexDamaged` unless every recorded file is present and intact."""
+        Digests in ``verified`` (files checked earlier in this run) are reused: Whoosh
+        never rewrites a file under the same name, it writes new ones.
+        """
+        known = verified or {}
+        return {path.name: known.get(path.name) or _digest(path) for path in self.index_files()}
+
+    def verify(self) -> dict[str, str]:
+        """Raise :class:`IndexDamaged` unless every recorded file is present and intact;
+        return the digests checked (none where there was nothing to check against)."""
         recorded = self.metadata().get("checksums")
         if not isinstance(recorded, dict):
-            return  # an index written before checksums were recorded
+            return {}  # an index written before checksums were recorded
         tables = sorted(self.path.glob("_MAIN_*.toc"), key=lambda p: int(p.stem.rsplit("_", 1)[-1]))
         if tables and tables[-1].name not in recorded:
-            return  # a reindex has just committed and is about to record the new files
+            return {}  # a reindex has just committed and is about to record the new files
         for name, digest in sorted(recorded.items()):
             path = self.path / name
             if not path.is_file():
                 raise IndexDamaged(f"Index generation {self.name} is damaged: {name} is missing.")
-            if _digest(path) != digest:
+            if _digest(path, str(digest)) != digest:
                 raise IndexDamaged(
                     f"Index generation {self.name} is damaged: {name} does not match its checksum."
                 )
+        return {str(name): str(digest) for name, digest in recorded.items()}
 
     def completions(self) -> dict[str, list[str]]:
         """Return the titles and tags offered as search-box completions."""
@@ -125,6 +137,28 @@ class Generation:
     def write_manifest(self, commit: int, releases: dict[str, tuple[str, str]]) -> None:
         """Record each release's content hash and source path as of Whoosh commit ``commit``."""
         _atomic_write(self.path / MANIFEST, json.dumps({"commit": commit, "releases": releases}))
+
+    def known_sources(self) -> dict[str, list[KnownRelease]]:
+        """Return what the run that wrote this generation read from each source, by key."""
+        try:
+            data = json.loads((self.path / SOURCES).read_text(encoding="utf-8"))
+            return {
+                str(key): [
+                    KnownRelease(str(i), str(t), tuple(map(str, g)), str(o), str(d))
+                    for i, t, g, o, d in items
+                ]
+                for key, items in data["sources"].items()
+            }
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return {}  # none recorded, or unreadable: every source is read
+
+    def write_known_sources(self, sources: dict[str, list[KnownRelease]]) -> None:
+        """Record what this run read from each source (see :meth:`known_sources`)."""
+        data = {
+            key: [(item.id, item.title, item.tags, item.origin, item.digest) for item in items]
+            for key, items in sources.items()
+        }
+        _atomic_write(self.path / SOURCES, json.dumps({"sources": data}, ensure_ascii=False))
 
     def write_metadata(self, data: dict[str, Any]) -> None:
         """Replace the build facts atomically."""
@@ -204,12 +238,19 @@ class IndexStore:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _digest(path: Path) -> str:
-    digest = hashlib.blake2b(digest_size=16)
+# Checksums name their algorithm; unnamed ones (older indexes) are BLAKE2b-128.
+# SHA-256 is written now: with the SHA CPU instructions it runs at about twice BLAKE2b's speed.
+CHECKSUM_ALGORITHM = "sha256"
+
+
+def _digest(path: Path, like: str = f"{CHECKSUM_ALGORITHM}:") -> str:
+    """Return the checksum of a file, in the algorithm of the checksum ``like``."""
+    algorithm, _, _ = like.rpartition(":")
+    digest = hashlib.new(algorithm) if algorithm else hashlib.blake2b(digest_size=16)
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
+    return f"{algorithm}:{digest.hexdigest()}" if algorithm else digest.hexdigest()
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
+from indexer import corpus as corpus_module
 from indexer.cli import main
 from indexer.store import IndexStore
 from search_app.service import SearchRequest, SearchService
@@ -201,3 +204,93 @@ def test_incremental_run_compares_with_the_manifest_of_the_last_commit(
     manifest_path.write_text(json.dumps(stale), encoding="utf-8")
     data = summary("--corpus", corpus_dir, "--index", index_dir)
     assert (data["updated"], data["unchanged"]) == (0, 12)
+
+
+def write_lines(path: Path, releases: list[dict[str, str]], newline: str = "\n") -> None:
+    path.write_text("".join(json.dumps(release) + newline for release in releases), encoding="utf-8")
+
+
+def test_unchanged_sources_are_not_read_again_yet_every_change_lands(tmp_path: Path) -> None:
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "ix"
+    corpus.mkdir()
+    releases = [{"id": f"r{n}", "title": f"Release {n}", "body": f"body number{n}"} for n in range(5)]
+    # A second definition of r0 is an error (a duplicate), and not indexed.
+    write_lines(
+        corpus / "releases.jsonl", [*releases, {"id": "r0", "title": "Second r0", "body": "rewritten"}]
+    )
+    first = summary("--corpus", corpus, "--index", index_dir)
+    assert (first["added"], first["skipped"]) == (5, 1)
+    assert IndexStore(index_dir).require_current().known_sources()  # what each line gave is remembered
+
+    # Edit one line: that release is updated; the others are known, not parsed again.
+    releases[2]["body"] = "body edited"
+    write_lines(
+        corpus / "releases.jsonl", [*releases, {"id": "r0", "title": "Second r0", "body": "rewritten"}]
+    )
+    data = summary("--corpus", corpus, "--index", index_dir)
+    assert (data["updated"], data["unchanged"], data["skipped"]) == (1, 4, 1)
+    assert data["errors"][0]["message"].startswith("duplicate id 'r0'")
+    assert titles(index_dir, "edited") == ["Release 2"]
+
+    # The first r0 goes: the second, an unchanged line, now defines r0 and must be indexed in full.
+    releases[0] = {"id": "r9", "title": "Release 9", "body": "body number9"}
+    write_lines(
+        corpus / "releases.jsonl", [*releases, {"id": "r0", "title": "Second r0", "body": "rewritten"}]
+    )
+    data = summary("--corpus", corpus, "--index", index_dir)
+    assert (data["added"], data["updated"], data["skipped"]) == (1, 1, 0)
+    assert titles(index_dir, "rewritten") == ["Second r0"]
+    assert len(titles(index_dir)) == 6
+
+
+def test_sources_read_by_other_reading_code_are_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "ix"
+    corpus.mkdir()
+    write_lines(corpus / "releases.jsonl", [{"id": "a", "title": "Plain title", "body": "text"}], "\r\n")
+    run("--corpus", corpus, "--index", index_dir)
+    # A new version of the reader that reads titles differently: nothing it remembers applies.
+    original = corpus_module.build_record
+
+    def shouting(data: dict[str, object], **kwargs: object) -> object:
+        return original({**data, "title": str(data["title"]).upper()}, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(corpus_module, "build_record", shouting)
+    monkeypatch.setattr(corpus_module, "_READER_VERSION", b"a newer reader")
+    data = summary("--corpus", corpus, "--index", index_dir)
+    assert (data["updated"], data["unchanged"]) == (1, 0)
+    assert titles(index_dir) == ["PLAIN TITLE"]
+
+
+def test_a_damaged_record_of_what_was_read_only_costs_time(corpus_dir: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "ix"
+    run("--corpus", corpus_dir, "--index", index_dir)
+    (IndexStore(index_dir).require_current().path / "sources.json").write_text("{not json", encoding="utf-8")
+    edited = corpus_dir / "global-coalition-to-meet-in-kuwait.md"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("Kuwait, to affirm", "Kuwaitt, to affirm"))
+    data = summary("--corpus", corpus_dir, "--index", index_dir)
+    assert (data["updated"], data["unchanged"], data["exit"]) == (1, 11, 0)
+    assert len(titles(index_dir, "Kuwaitt")) == 1
+
+
+def test_checksums_of_an_older_index_still_find_damage(corpus_dir: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "ix"
+    run("--corpus", corpus_dir, "--index", index_dir)
+    generation = IndexStore(index_dir).require_current()
+    # Indexes written before checksums named their algorithm recorded plain BLAKE2b-128.
+    metadata = generation.metadata()
+    metadata["checksums"] = {
+        name: hashlib.blake2b((generation.path / name).read_bytes(), digest_size=16).hexdigest()
+        for name in metadata["checksums"]
+    }
+    generation.write_metadata(metadata)
+    assert summary("--corpus", corpus_dir, "--index", index_dir)["full"] is False  # intact: updated in place
+
+    segment = max(generation.path.glob("*.seg"), key=lambda path: path.stat().st_size)
+    damaged = bytearray(segment.read_bytes())
+    damaged[100] ^= 0xFF
+    segment.write_bytes(bytes(damaged))
+    data = summary("--corpus", corpus_dir, "--index", index_dir)
+    assert (data["full"], data["added"]) == (True, 12)  # damage found: rebuilt from the corpus
+    assert len(titles(index_dir, "Raqqa")) >= 1
