@@ -9,6 +9,7 @@ INDEX_ENV = "RELEASE_SEARCH_INDEX"
 CORPUS_ENV = "RELEASE_SEARCH_CORPUS"
 VARIANTS_ENV = "RELEASE_SEARCH_VARIANTS"
 RESULT_CACHE_ENV = "RELEASE_SEARCH_RESULT_CACHE"
+POSTINGS_CACHE_ENV = "RELEASE_SEARCH_POSTINGS_CACHE_MB"
 
 DEFAULT_INDEX = "var/index"
 DEFAULT_CORPUS = "corpus"
@@ -38,9 +39,18 @@ def result_cache_size() -> int:
     """Return how many search results each worker remembers (``$RELEASE_SEARCH_RESULT_CACHE``,
     default 512; 0 turns the cache off, as the benchmark does to time the search itself)."""
     value = os.environ.get(RESULT_CACHE_ENV, "").strip()
-    if not value:
-        return DEFAULT_RESULT_CACHE
+    return _whole_number(RESULT_CACHE_ENV, value) if value else DEFAULT_RESULT_CACHE
+
+
+def postings_cache_mb() -> int | None:
+    """Return the postings cache of each worker in MB (``$RELEASE_SEARCH_POSTINGS_CACHE_MB``);
+    ``None`` (the default) sizes it by the index: an eighth of it, from 48 to 512 MB."""
+    value = os.environ.get(POSTINGS_CACHE_ENV, "").strip()
+    return _whole_number(POSTINGS_CACHE_ENV, value) if value else None
+
+
+def _whole_number(name: str, value: str) -> int:
     try:
         return max(0, int(value))
     except ValueError:
-        raise SystemExit(f"{RESULT_CACHE_ENV} must be a whole number, not {value!r}") from None
+        raise SystemExit(f"{name} must be a whole number, not {value!r}") from None

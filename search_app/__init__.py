@@ -18,10 +18,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         INDEX_DIR=settings.index_dir(),
         VARIANTS_PATH=settings.variants_path(),
         RESULT_CACHE=settings.result_cache_size(),
+        POSTINGS_CACHE_MB=settings.postings_cache_mb(),
     )
     app.config.update(config or {})
     app.extensions["search_service"] = SearchService(
-        app.config["INDEX_DIR"], app.config["VARIANTS_PATH"], result_cache=app.config["RESULT_CACHE"]
+        app.config["INDEX_DIR"],
+        app.config["VARIANTS_PATH"],
+        result_cache=app.config["RESULT_CACHE"],
+        postings_cache_mb=app.config["POSTINGS_CACHE_MB"],
     )
 
     from search_app import api, errors, pages, security

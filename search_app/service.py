@@ -38,7 +38,7 @@ from search_app.query import ParsedQuery, parse_query, plain_words
 from search_app.spelling import SpellingSuggester
 from search_app.suggest import Completion, Completions
 from search_app.variants import NameVariants
-from search_app.vector_search import Matches, Scores, VectorSearcher
+from search_app.vector_search import Matches, Scores, VectorSearcher, postings_cache_bytes
 
 # Relevance-ranked pages within the first RERANK_DEPTH hits are re-ranked by proximity;
 # a release with the query's words within a few positions gets its score times PROXIMITY_BONUS.
@@ -71,6 +71,7 @@ class SearchService:
         variants_path: Path | None = None,
         time_budget: float = 5.0,
         result_cache: int = RESULT_CACHE_SIZE,
+        postings_cache_mb: int | None = None,
     ) -> None:
         mapped_segments.install()  # share the index's pages between workers instead of copying them
         self.time_budget = time_budget
@@ -80,8 +81,13 @@ class SearchService:
         self._live: _Live | None = None
         self._completions: Completions | None = None
         self._results = ResultCache(result_cache)
+        self._postings_cache_mb = postings_cache_mb
 
     # -- index lifecycle ---------------------------------------------------------
+
+    def _postings_cache_bytes(self, generation: Generation) -> int:
+        index_bytes = sum(path.stat().st_size for path in generation.index_files())
+        return postings_cache_bytes(index_bytes, self._postings_cache_mb)
 
     def _current_stamp(self) -> tuple[Any, ...]:
         generation = self.store.current()
@@ -119,7 +125,7 @@ class SearchService:
             new = _Live(
                 stamp=stamp,
                 searcher=searcher,
-                vectors=VectorSearcher(searcher),
+                vectors=VectorSearcher(searcher, self._postings_cache_bytes(generation)),
                 table=DocTable(searcher, facet_fields),
                 facet_fields=facet_fields,
                 spelling=SpellingSuggester(searcher),

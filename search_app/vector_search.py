@@ -10,14 +10,11 @@ are run by Whoosh's own matchers, so every query gives Whoosh's answer, faster.
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import math
-import pickle
 import random
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any, cast
 
 import numpy as np
@@ -28,14 +25,19 @@ from whoosh.formats import Positions
 from whoosh.matching import FilterMatcher
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher, TimeLimit
-from whoosh.system import _INT_SIZE
+
+from search_app.postings_blocks import PostingsBlocks, position_gaps
 
 DocIds = npt.NDArray[np.int32]
 Scores = npt.NDArray[np.float64]
 
 # Bytes of postings kept in memory per worker and generation (ids, weights and, for
-# phrases, encoded positions); the least recently used words are dropped first.
-POSTINGS_CACHE_BYTES = 48 * 1024 * 1024
+# phrases, position tables); words picked at random are dropped when it is full. By
+# default an eighth of the index's size, within these bounds: a bigger corpus has
+# bigger postings for the same searches (100,000 releases: 48 MB held about half of
+# what the benchmark's 300 searches read, and their p95 doubled).
+MIN_POSTINGS_CACHE_BYTES = 48 << 20
+MAX_POSTINGS_CACHE_BYTES = 512 << 20
 # A word in at most this many releases always gets its whole (cached) position table.
 SMALL_POSTINGS = 8192
 # Added to a position minus the word's place in a phrase, so keys stay positive.
@@ -76,7 +78,7 @@ class Matches:
 class VectorSearcher:
     """Evaluate queries against one Whoosh searcher (one index generation)."""
 
-    def __init__(self, searcher: Searcher) -> None:
+    def __init__(self, searcher: Searcher, cache_bytes: int = MIN_POSTINGS_CACHE_BYTES) -> None:
         weighting = searcher.weighting
         if not isinstance(weighting, BM25F):
             raise TypeError("vector search models BM25F scoring only")
@@ -88,6 +90,7 @@ class VectorSearcher:
         self._lengths: dict[str, npt.NDArray[np.float64]] = {}
         self._postings: dict[tuple[str, Any], tuple[DocIds, Any]] = {}
         self._cached_bytes = 0
+        self._cache_limit = cache_bytes
         self._random = random.Random(0)
         self._lock = threading.Lock()
 
@@ -167,15 +170,21 @@ class VectorSearcher:
         both = _intersection(parts)
         if not len(both):
             return both
-        # A key per (release, position of the phrase's first word): present for every word.
+        # A key per (release, position of the phrase's first word) where every word so far
+        # is in its place. Rarest word first: each word narrows the releases the next is
+        # looked up in.
         keys: npt.NDArray[np.int64] | None = None
-        for offset, word in enumerate(words):
-            docs, positions = self._positions_at(q.fieldname, word, both.ids)
-            word_keys = np.unique(
+        candidates = both.ids
+        for offset in sorted(range(len(words)), key=lambda i: len(parts[i])):
+            docs, positions = self._positions_at(q.fieldname, words[offset], candidates)
+            word_keys = _ascending(
                 (docs.astype(np.int64) << 32) | (positions.astype(np.int64) - offset + _POSITION_BIAS)
             )
-            keys = word_keys if keys is None else np.intersect1d(keys, word_keys, assume_unique=True)
-        keep = np.isin(both.ids, np.unique(keys >> 32) if keys is not None else [])
+            keys = word_keys if keys is None else _common(keys, word_keys)
+            candidates = _ascending((keys >> 32).astype(np.int32))
+            if not len(candidates):
+                break
+        keep = np.isin(both.ids, candidates, assume_unique=True)
         return self._boosted(Matches(both.ids[keep], both.scores[keep]), q.boost)
 
     def _positions_at(self, field: str, btext: bytes, docs: DocIds) -> tuple[DocIds, npt.NDArray[np.int32]]:
@@ -193,10 +202,8 @@ class VectorSearcher:
         whole_table = 2 * len(docs) >= len(postings) or len(postings) <= SMALL_POSTINGS
         if whole_table or type(self.searcher.schema[field].format) is not Positions:
             return self._positions_of(field, btext).gather(docs)
-        values = self._values_at(field, btext, docs.tolist())
-        table = PositionTable(
-            np.asarray(list(values), np.int32), [_position_gaps(v) for v in values.values()], True
-        )
+        found, values = self._values_at(field, btext, docs)
+        table = PositionTable(found, position_gaps(values), True)
         return table.gather(table.ids)
 
     def positions(self, field: str, text: str, docs: list[int]) -> dict[int, list[int]]:
@@ -218,20 +225,24 @@ class VectorSearcher:
                 by_doc.setdefault(doc, []).append(position)
             return by_doc
         decode = self.searcher.schema[field].format.decode_positions
-        return {doc: list(decode(value)) for doc, value in self._values_at(field, btext, docs).items()}
+        found, values = self._values_at(field, btext, np.asarray(docs, np.int64))
+        return {doc: list(decode(value)) for doc, value in zip(found.tolist(), values, strict=True)}
 
-    def _values_at(self, field: str, btext: bytes, docs: list[int]) -> dict[int, bytes]:
-        """Return the word's encoded positions in those of ``docs`` (sorted) that hold it,
-        reading only the postings blocks that hold them."""
-        found: dict[int, bytes] = {}
+    def _values_at(self, field: str, btext: bytes, docs: npt.NDArray[Any]) -> tuple[DocIds, list[bytes]]:
+        """Return those of the sorted ``docs`` that hold the word, with its encoded positions
+        there, reading only the postings blocks that hold them."""
+        found: list[DocIds] = []
+        values: list[bytes] = []
+        docs = np.asarray(docs, np.int64)
         for subsearcher, offset in self._segments:
             reader = subsearcher.reader()
             if (field, btext) not in reader:
                 continue
-            local = [doc - offset for doc in docs if offset <= doc < offset + reader.doc_count_all()]
-            for doc, value in _values_for(reader.postings(field, btext), local):
-                found[doc + offset] = value
-        return found
+            local = docs[(docs >= offset) & (docs < offset + reader.doc_count_all())] - offset
+            ids, segment_values = _values_for(reader.postings(field, btext), local)
+            found.append(ids + offset)
+            values.extend(segment_values)
+        return (np.concatenate(found) if found else np.empty(0, np.int32)), values
 
     def _positions_of(self, field: str, btext: bytes) -> PositionTable:
         key = (field, (btext, "positions"))
@@ -241,7 +252,6 @@ class VectorSearcher:
                 return cached[1]
         field_format = self.searcher.schema[field].format
         as_deltas = type(field_format) is Positions  # Whoosh's encoding: pickled position gaps
-        decode = _position_gaps if as_deltas else field_format.decode_positions
         id_parts: list[DocIds] = []
         lists: list[list[int]] = []
         for subsearcher, offset in self._segments:
@@ -250,7 +260,7 @@ class VectorSearcher:
                 continue
             ids, _, values = _read_postings(reader.postings(field, btext), with_values=True)
             id_parts.append(ids + offset)
-            lists.extend(decode(value) for value in values)
+            lists.extend(position_gaps(values) if as_deltas else map(field_format.decode_positions, values))
         table = PositionTable(
             np.concatenate(id_parts) if id_parts else np.empty(0, np.int32), lists, as_deltas
         )
@@ -304,12 +314,12 @@ class VectorSearcher:
         drop each word just before it is needed again, and every search would read afresh.
         """
         size = _size_of(value)
-        if size > POSTINGS_CACHE_BYTES // 4:
+        if size > self._cache_limit // 4:
             return  # one word would crowd out hundreds
         with self._lock:
             self._postings[key] = value
             self._cached_bytes += size
-            while self._cached_bytes > POSTINGS_CACHE_BYTES and len(self._postings) > 1:
+            while self._cached_bytes > self._cache_limit and len(self._postings) > 1:
                 victim = self._random.choice(list(self._postings))
                 if victim == key:
                     continue
@@ -326,13 +336,6 @@ class VectorSearcher:
             )
             self._lengths[field] = lengths
         return lengths
-
-
-def _position_gaps(value: bytes) -> list[int]:
-    """Decode Whoosh's ``Positions`` value (a count, then the pickled gaps) to the gaps alone;
-    :class:`PositionTable` adds them up for all releases at once."""
-    gaps: list[int] = pickle.loads(value[_INT_SIZE:] if value.endswith(b".") else value[_INT_SIZE:] + b".")
-    return gaps
 
 
 def _size_of(value: tuple[DocIds, Any]) -> int:
@@ -384,30 +387,22 @@ def _segments(searcher: Searcher) -> list[tuple[Searcher, int]]:
     return [(searcher, 0)]
 
 
-def _values_for(matcher: Any, docs: list[int]) -> Iterator[tuple[int, bytes]]:
-    """Yield (docnum, value) for those of the sorted ``docs`` in a postings list, reading
+def _values_for(matcher: Any, docs: npt.NDArray[np.int64]) -> tuple[DocIds, list[bytes]]:
+    """Return those of the sorted ``docs`` in a postings list, with their values, reading
     only the blocks that hold them (a block's header says its last docnum)."""
     if isinstance(matcher, FilterMatcher):
         matcher = matcher.child  # the docs asked about are live ones
-    if type(matcher) is not W3LeafMatcher:
-        for doc in docs:
-            if matcher.is_active() and matcher.id() < doc:
-                matcher.skip_to(doc)
-            if matcher.is_active() and matcher.id() == doc:
-                yield doc, matcher.value()
-        return
-    for doc in docs:
-        while matcher.is_active() and matcher.block_max_id() < doc:
-            matcher._next_block()
-        if not matcher.is_active():
-            return
-        if matcher._ids is None:
-            matcher._read_ids()
-        at = bisect.bisect_left(matcher._ids, doc)
-        if at < len(matcher._ids) and matcher._ids[at] == doc:
-            if matcher._values is None:
-                matcher._read_values()
-            yield doc, matcher._values[at]
+    if type(matcher) is W3LeafMatcher:
+        return PostingsBlocks(matcher).values_at(docs)
+    found: list[int] = []
+    values: list[bytes] = []
+    for doc in docs.tolist():
+        if matcher.is_active() and matcher.id() < doc:
+            matcher.skip_to(doc)
+        if matcher.is_active() and matcher.id() == doc:
+            found.append(doc)
+            values.append(matcher.value())
+    return np.asarray(found, np.int32), values
 
 
 def _read_postings(
@@ -420,22 +415,9 @@ def _read_postings(
     if isinstance(matcher, FilterMatcher) and matcher._exclude:
         deleted = matcher._ids
         matcher = matcher.child
-    ids: list[Any] = []
-    weights: list[Any] = []
     values: list[bytes] = []
     if type(matcher) is W3LeafMatcher:
-        # Whole blocks: the block's id and weight arrays, as Whoosh decodes them.
-        while matcher.is_active():
-            matcher._read_ids()
-            matcher._read_weights()
-            ids.append(np.asarray(matcher._ids, dtype=np.int32))
-            weights.append(np.asarray(matcher._weights, dtype=np.float64))
-            if with_values:
-                matcher._read_values()
-                values.extend(matcher._values)
-            matcher._next_block()
-        id_array = np.concatenate(ids) if ids else np.empty(0, np.int32)
-        weight_array = np.concatenate(weights) if weights else np.empty(0, np.float64)
+        id_array, weight_array, values = PostingsBlocks(matcher).read_all(with_values)
     else:
         flat_ids: list[int] = []
         flat_weights: list[float] = []
@@ -453,6 +435,37 @@ def _read_postings(
         if with_values:
             values = [value for value, kept in zip(values, keep.tolist(), strict=True) if kept]
     return id_array, weight_array, values
+
+
+def postings_cache_bytes(index_bytes: int, configured_mb: int | None = None) -> int:
+    """Return the postings cache size for an index of ``index_bytes``: ``configured_mb``
+    if given, else an eighth of the index within the default bounds."""
+    if configured_mb is not None:
+        return configured_mb << 20
+    return min(MAX_POSTINGS_CACHE_BYTES, max(MIN_POSTINGS_CACHE_BYTES, index_bytes // 8))
+
+
+def _ascending(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """Return the distinct values in ascending order; for values already in order (position
+    keys are, as a table gathers them), without sorting."""
+    if len(values) < 2:
+        return values
+    steps = values[1:] > values[:-1]
+    if steps.all():
+        return values
+    if (values[1:] >= values[:-1]).all():
+        return values[np.concatenate(([True], steps))]
+    return np.unique(values)
+
+
+def _common(left: npt.NDArray[np.int64], right: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Return the values in both ascending, distinct arrays: the smaller one looked up in the larger."""
+    if len(left) > len(right):
+        left, right = right, left
+    if not len(left):
+        return left
+    at = np.minimum(np.searchsorted(right, left), len(right) - 1)
+    return left[right[at] == left]
 
 
 def _union(parts: list[Matches]) -> Matches:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
+from itertools import accumulate
 from pathlib import Path
 
 import numpy as np
@@ -13,10 +14,14 @@ from conftest import WORDS, synthetic_corpus
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.formats import Positions
 from whoosh.searching import Searcher
 
 from indexer import reindex
 from indexer.schema import split_list
+from search_app import vector_search
+from search_app.postings_blocks import PostingsBlocks, position_gaps
 from search_app.query import parse_query
 from search_app.service import SearchRequest, SearchService
 from search_app.vector_search import VectorSearcher
@@ -167,3 +172,53 @@ def test_positions_looked_up_alone_equal_those_of_the_full_table(updated_index: 
     from_table = vectors.positions("body", "fraud", docs)
     assert looked_up == from_table and len(looked_up) == len(docs)
     assert all(positions == sorted(positions) for positions in looked_up.values())
+
+
+def leaf_matchers(searcher: Searcher, fieldname: str) -> list[tuple[bytes, W3LeafMatcher]]:
+    """Each term's W3 postings in each segment (deleted releases included)."""
+    found = []
+    for subsearcher, _ in searcher.subsearchers or [(searcher, 0)]:
+        reader = subsearcher.reader()
+        for term in reader.lexicon(fieldname):
+            matcher = reader.postings(fieldname, term)
+            matcher = getattr(matcher, "child", matcher)  # past any deletion filter
+            if type(matcher) is W3LeafMatcher:
+                matcher.reset()  # the filter may have moved it past deleted releases
+                found.append((term, matcher))
+    return found
+
+
+def test_postings_read_in_blocks_equal_whoosh_matchers(updated_index: Path) -> None:
+    searcher = SearchService(updated_index).searcher()
+    leaves = [leaf for fieldname in ("body", "title", "tags") for leaf in leaf_matchers(searcher, fieldname)]
+    assert any(len(PostingsBlocks(matcher).counts) > 2 for _, matcher in leaves)  # words over several blocks
+    for term, matcher in leaves:
+        blocks = PostingsBlocks(matcher)
+        items = list(matcher.all_items())
+        ids, weights, values = blocks.read_all(with_values=True)
+        assert ids.tolist() == [doc for doc, _ in items], term
+        assert weights.tolist() == [matcher.format.decode_weight(value) for _, value in items], term
+        assert values == [value for _, value in items], term
+        wanted = np.asarray([*ids.tolist()[::2], -1 if not len(ids) else int(ids[-1]) + 1], np.int64)
+        found, found_values = blocks.values_at(np.sort(wanted))
+        assert found.tolist() == ids.tolist()[::2], term
+        assert found_values == values[::2], term
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 1 << 31), min_size=1, max_size=1500), min_size=1, max_size=20))
+def test_positions_decode_in_bulk_as_one_by_one(lists: list[list[int]]) -> None:
+    positions_format = Positions()
+    encoded = [positions_format.encode(sorted(set(numbers))) for numbers in lists]
+    gaps = position_gaps(encoded)
+    assert [list(accumulate(numbers)) for numbers in gaps] == [sorted(set(numbers)) for numbers in lists]
+
+
+@pytest.mark.parametrize(
+    "text", ['"tax fraud"', '"tax fraud scheme"', '"fraud scheme"', '"coalition forces"', '"scheme tax"']
+)
+def test_phrases_looked_up_release_by_release_match_as_whoosh_does(
+    updated_index: Path, text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(vector_search, "SMALL_POSTINGS", 0)  # decode only the candidates, never whole tables
+    assert_same_as_whoosh(SearchService(updated_index), text)
