@@ -6,7 +6,9 @@ words exactly as written; normalisation happens per token, after tokenizing.
 :class:`WordAnalyzer` does in one step what the composable chains
 (:func:`stemming_chain`, :func:`exact_chain`) do in four: it yields the same
 tokens, looks each distinct written word up once (:func:`~indexer.words.word_forms`)
-and, for indexing, maps a text straight to each word's positions.
+and, for indexing, maps a text straight to term ids and positions
+(:meth:`WordAnalyzer.word_tokens`), which :func:`group_postings` turns into Whoosh's
+postings with NumPy, many documents at a time: no Python code runs per token.
 
 >>> [t.text for t in stemming_analyzer()("Daesh’s fighters LIBERATED Raqqa")]
 ['daesh', 'fighter', 'liber', 'raqqa']
@@ -16,12 +18,16 @@ and, for indexing, maps a text straight to each word's positions.
 
 from __future__ import annotations
 
+import pickle
 import re
-from collections import defaultdict
 from collections.abc import Iterator
+from operator import sub
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from whoosh.analysis import Analyzer, Filter, StemFilter, StopFilter, Token, Tokenizer
+from whoosh.system import pack_uint
 
 from indexer.words import (
     HYPHENS,
@@ -37,19 +43,24 @@ from indexer.words import (
 
 __all__ = [
     "HYPHENS",
+    "ONCE_ENCODED",
     "STOP_WORDS",
     "WORD_PATTERN",
     "WORD_RE",
     "CompoundTokenizer",
     "NormalizeFilter",
+    "Postings",
     "WordAnalyzer",
     "cached_stem",
+    "encode_positions",
     "exact_analyzer",
     "exact_chain",
+    "group_postings",
     "normalize_word",
     "snowball_stem",
     "stemming_analyzer",
     "stemming_chain",
+    "term_text",
     "tokenize_words",
 ]
 
@@ -57,11 +68,17 @@ __all__ = [
 # between two words: the only place a compound can start.
 _WORD = r"\w++(?:['\u2018\u2019\u02bc\u2032]\w++)*+"
 _HYPHEN = "[-\u2010\u2011]"
-_RUN_RE = re.compile(rf"({_WORD})((?:{_HYPHEN}{_WORD})*+)")
-_HYPHEN_RE = re.compile(_HYPHEN)
-_JOIN_RE = re.compile(rf"\w{_HYPHEN}\w")
+_WORD_RE = re.compile(_WORD)
+# A hyphen between two word characters joins the words on either side (the search
+# looks for hyphens first, so it is fast).
+_JOIN_RE = re.compile(rf"{_HYPHEN}(?<=\w{_HYPHEN})(?=\w)")
 
-Positions = dict[str, list[int]]
+TermIds = npt.NDArray[np.int32]
+Numbers = npt.NDArray[np.int32]
+# Postings grouped from tokens: term ids (see :func:`term_text`), document numbers,
+# numbers of positions and encoded positions (Whoosh's ``Positions`` values), by term
+# id, then document.
+Postings = tuple[TermIds, Numbers, npt.NDArray[np.int64], list[bytes]]
 
 
 class CompoundTokenizer(Tokenizer):
@@ -193,25 +210,22 @@ class WordAnalyzer(Analyzer):
             return _stemmed(tokens, removestops, no_morph)
         return _exact(tokens)
 
-    def word_positions(self, value: str) -> Positions:
-        """Return each indexed word of ``value`` with its token positions (index mode)."""
-        written, positions = _written_words(value)
-        forms = WORD_FORMS
-        found: defaultdict[str, list[int]] = defaultdict(list)
+    def word_tokens(self, value: str) -> tuple[TermIds, Numbers]:
+        """Return the term id and position of each indexed token of ``value`` (index
+        mode), in token order; :func:`group_postings` makes postings of them."""
+        scan = _written_words(value)
+        ids = scan.stem_ids() if self.stem else scan.exact_ids()
+        positions = scan.positions
+        kept = ids >= 0
         if self.stem:
-            # Stop words are dropped; the kept tokens are numbered on from the first one.
-            stems = [forms[word][1] for word in written]
-            kept = [stem for stem in stems if stem is not None]
-            if kept:
-                first = positions[next(i for i, stem in enumerate(stems) if stem is not None)]
-                for number, stem in enumerate(kept, first):
-                    found[stem].append(number)
-        else:
-            for word, position in zip(written, positions, strict=True):
-                exact = forms[word][0]
-                if exact:
-                    found[exact].append(position)
-        return found
+            # Stop words are dropped; the kept tokens (joined words too) are numbered
+            # on from the first one.
+            first = int(positions[int(np.argmax(kept))]) if len(ids) else 0
+            ids = ids if kept.all() else ids[kept]
+            return ids, np.arange(first, first + len(ids), dtype=np.int32)
+        if kept.all():
+            return ids, positions
+        return ids[kept], positions[kept]
 
 
 def _exact(tokens: Iterator[Token]) -> Iterator[Token]:
@@ -239,10 +253,37 @@ def _stemmed(tokens: Iterator[Token], removestops: bool, no_morph: bool) -> Iter
         yield token
 
 
-_last_scan: tuple[str, tuple[list[str], range | list[int]]] = ("", ([], range(0)))
+class _Scan:
+    """The written words of a text, numbered once (see :data:`_WRITTEN_IDS`) for both
+    its fields, in token order, with their positions."""
+
+    __slots__ = ("_exact", "_stem", "positions", "written_ids")
+
+    def __init__(self, words: list[str], positions: Numbers, order: npt.NDArray[np.intp] | None) -> None:
+        # Joined words come after all others in ``words``: ``order`` puts them in place.
+        ids = np.fromiter(map(_WRITTEN_IDS.__getitem__, words), np.int32, len(words))
+        self.written_ids = ids if order is None else ids[order]
+        self.positions = positions if order is None else positions[order]
+        self._exact: TermIds | None = None
+        self._stem: TermIds | None = None
+
+    def exact_ids(self) -> TermIds:
+        """Each token's term id in the exact field (-1: not indexed)."""
+        if self._exact is None:
+            self._exact = _WRITTEN_IDS.exact[self.written_ids]
+        return self._exact
+
+    def stem_ids(self) -> TermIds:
+        """Each token's term id in the stemmed field (-1: not indexed)."""
+        if self._stem is None:
+            self._stem = _WRITTEN_IDS.stem[self.written_ids]
+        return self._stem
 
 
-def _written_words(text: str) -> tuple[list[str], range | list[int]]:
+_last_scan: tuple[str, _Scan | None] = ("", None)
+
+
+def _written_words(text: str) -> _Scan:
     """Return the written words of ``text`` in token order, with their positions.
 
     A compound's joined word follows its parts, at the position of the last part.
@@ -250,36 +291,190 @@ def _written_words(text: str) -> tuple[list[str], range | list[int]]:
     (``body`` and ``body_exact``).
     """
     global _last_scan
-    last_text, last_words = _last_scan
-    if text == last_text:
-        return last_words
-    if not _JOIN_RE.search(text):
-        words = WORD_RE.findall(text)
-        scanned: tuple[list[str], range | list[int]] = (words, range(len(words)))
+    last_text, last_scan = _last_scan
+    if text == last_text and last_scan is not None:
+        return last_scan
+    joins = [join.start() for join in _JOIN_RE.finditer(text)]
+    if joins:
+        scan = _scan_compounds(text, joins)
     else:
-        scanned = _scan_compounds(text)
-    _last_scan = (text, scanned)
-    return scanned
+        words = _WORD_RE.findall(text)
+        scan = _Scan(words, np.arange(len(words), dtype=np.int32), None)
+    _last_scan = (text, scan)
+    return scan
 
 
-def _scan_compounds(text: str) -> tuple[list[str], list[int]]:
+def _scan_compounds(text: str, joins: list[int]) -> _Scan:
+    # The words between joining hyphens are found by the regex engine, one call per
+    # stretch; each hyphen joins the last word before it and the next.
     words: list[str] = []
-    positions: list[int] = []
-    position = 0
-    for first, rest in _RUN_RE.findall(text):
-        if not rest:
-            words.append(first)
-            positions.append(position)
-            position += 1
+    lefts: list[int] = []  # the index of the word before each joining hyphen
+    start = 0
+    for hyphen in joins:
+        words += _WORD_RE.findall(text, start, hyphen)
+        lefts.append(len(words) - 1)
+        start = hyphen + 1
+    words += _WORD_RE.findall(text, start)
+    # A compound is a run of words joined one to the next.
+    joined: list[str] = []
+    joined_at: list[int] = []  # the index (and position) of each compound's last part
+    first = last = lefts[0]
+    for left in [*lefts[1:], -1]:
+        if left == last + 1:
+            last = left
             continue
-        parts = _HYPHEN_RE.split(rest)
-        parts[0] = first
-        words += parts
-        positions += range(position, position + len(parts))
-        position += len(parts)
-        words.append("".join(parts))
-        positions.append(position - 1)
-    return words, positions
+        joined.append("".join(words[first : last + 2]))
+        joined_at.append(last + 1)
+        first = last = left
+    positions = np.concatenate((np.arange(len(words), dtype=np.int32), np.array(joined_at, np.int32)))
+    # Stable: a joined word follows its last part, which has the same position.
+    return _Scan(words + joined, positions, np.argsort(positions, kind="stable"))
+
+
+# Term ids number every indexed term (a normalised word or a stem) in this process,
+# so a text's postings are grouped with NumPy; :func:`term_text` gives a term back.
+_TERMS: list[str] = []
+_TERM_NUMBERS: dict[str, int] = {}
+
+
+def term_text(term_id: int) -> str:
+    """Return the term (normalised word or stem) numbered ``term_id``."""
+    return _TERMS[term_id]
+
+
+def _term_id(term: str) -> int:
+    number = _TERM_NUMBERS.get(term)
+    if number is None:
+        number = _TERM_NUMBERS[term] = len(_TERMS)
+        _TERMS.append(term)
+    return number
+
+
+class _WrittenIds(dict[str, int]):
+    """Written word -> its number, with the term id of each written word (by number) in
+    the exact and in the stemmed field (-1: the field drops the word).
+
+    Never cleared (numbers must stay valid while a text is scanned): it grows with
+    the vocabulary a process indexes, as :data:`_TERMS` does.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.exact = np.empty(0, np.int32)
+        self.stem = np.empty(0, np.int32)
+
+    def __missing__(self, written: str) -> int:
+        exact, stem = WORD_FORMS[written]
+        number = len(self)
+        if number == len(self.exact):  # grow the tables by doubling
+            size = max(1024, 2 * number)
+            self.exact = np.resize(self.exact, size)
+            self.stem = np.resize(self.stem, size)
+        self.exact[number] = _term_id(exact) if exact else -1
+        self.stem[number] = -1 if stem is None else _term_id(stem)
+        self[written] = number
+        return number
+
+
+# Looked up once per token with ``map`` (no Python code per token once a word is known).
+_WRITTEN_IDS = _WrittenIds()
+
+
+def encode_positions(positions: list[int]) -> bytes:
+    """Encode ascending positions as Whoosh's ``Positions.encode`` does: count, pickled gaps."""
+    if len(positions) == 1 and positions[0] < _ONCE_LIMIT:
+        return ONCE_ENCODED[positions[0]]
+    gaps = [positions[0], *map(sub, positions[1:], positions)]
+    return pack_uint(len(gaps)) + pickle.dumps(gaps, 2)
+
+
+class _OnceEncoded(dict[int, bytes]):
+    """Position -> the encoding of that single position, made once and shared."""
+
+    def __missing__(self, position: int) -> bytes:
+        encoded = pack_uint(1) + pickle.dumps([position], 2)
+        if position < _ONCE_LIMIT:
+            self[position] = encoded
+        return encoded
+
+
+# Most words occur once in a field: their encodings are made once and shared.
+ONCE_ENCODED = _OnceEncoded()
+_ONCE_LIMIT = 1 << 16
+
+
+def group_postings(term_ids: TermIds, docnums: Numbers, positions: Numbers) -> Postings:
+    """Make postings of tokens given in document order, then token order: one per term
+    and document, with its positions encoded as :func:`encode_positions` encodes them."""
+    if not len(term_ids):
+        return term_ids, docnums, np.zeros(0, np.int64), []
+    order = np.argsort(term_ids, kind="stable")  # stable: documents and positions stay ascending
+    term_ids, docnums, positions = term_ids[order], docnums[order], positions[order]
+    starts = np.flatnonzero(
+        np.concatenate(([True], (term_ids[1:] != term_ids[:-1]) | (docnums[1:] != docnums[:-1])))
+    )
+    counts = np.diff(starts, append=len(term_ids))
+    single = counts == 1
+    values = list(map(ONCE_ENCODED.__getitem__, positions[starts[single]].tolist()))
+    if len(values) < len(counts):
+        several = ~single
+        gaps = np.diff(positions, prepend=0).astype(np.int64)
+        gaps[starts] = positions[starts]
+        values += _encode_gap_lists(counts[several], gaps[np.repeat(several, counts)])
+        values = _interleave(values, single)
+    return term_ids[starts], docnums[starts], counts, values
+
+
+def _interleave(values: list[bytes], first: npt.NDArray[np.bool_]) -> list[bytes]:
+    """Put back in order values listed as those where ``first`` holds, then the others."""
+    firsts = np.cumsum(first) - 1
+    others = int(np.count_nonzero(first)) + np.cumsum(~first) - 1
+    return list(map(values.__getitem__, np.where(first, firsts, others).tolist()))
+
+
+# pickle.dumps(gaps, 2) of a list of 2 to 1000 small ints: a list stored in memo 0, a
+# mark, one opcode per int (K: one byte, M: two, J: four), APPENDS and STOP.
+_LIST_HEAD = np.frombuffer(b"\x80\x02]q\x00(", np.uint8)
+_PICKLE_BATCH = 1000
+_INT_OPCODES = np.frombuffer(b"KMJ", np.uint8)
+
+
+def _encode_gap_lists(counts: npt.NDArray[np.int64], gaps: npt.NDArray[np.int64]) -> list[bytes]:
+    """Encode position lists of ``counts`` gaps each (all > 1, gaps below 2**31) at once,
+    byte for byte as :func:`encode_positions`."""
+    batched = counts <= _PICKLE_BATCH
+    if not batched.all():  # longer lists, which pickle writes in batches: one at a time
+        runs = np.split(gaps, np.cumsum(counts)[:-1])
+        short = [run for run, fits in zip(runs, batched.tolist(), strict=True) if fits]
+        long = [encode_positions(np.cumsum(run).tolist()) for run in runs if len(run) > _PICKLE_BATCH]
+        encoded = _encode_gap_lists(counts[batched], np.concatenate(short)) if short else []
+        return _interleave(encoded + long, batched)
+    postings = len(counts)
+    kind = (gaps >= 1 << 8).astype(np.int64) + (gaps >= 1 << 16)  # 0: K, 1: M, 2: J
+    sizes = 2 + kind + (kind == 2)
+    group = np.repeat(np.arange(postings), counts)
+    # Each value: count (4 bytes), list head (6), the ints, then "e." (2).
+    item_at = np.cumsum(sizes) - sizes + 12 * group + 10
+    lengths = np.add.reduceat(sizes, np.cumsum(counts) - counts) + 12
+    ends = np.cumsum(lengths)
+    begins = ends - lengths
+    buffer = np.empty(int(ends[-1]), np.uint8)
+    head = np.empty((postings, 10), np.uint8)
+    head[:, :4] = counts.astype(">u4").view(np.uint8).reshape(postings, 4)
+    head[:, 4:] = _LIST_HEAD
+    buffer[(begins[:, None] + np.arange(10)).ravel()] = head.ravel()
+    buffer[item_at] = _INT_OPCODES[kind]
+    little = gaps.astype("<u4").view(np.uint8).reshape(-1, 4)
+    buffer[item_at + 1] = little[:, 0]
+    wide = kind > 0
+    buffer[item_at[wide] + 2] = little[wide, 1]
+    widest = kind == 2
+    buffer[item_at[widest] + 3] = little[widest, 2]
+    buffer[item_at[widest] + 4] = little[widest, 3]
+    buffer[ends - 2] = ord("e")
+    buffer[ends - 1] = ord(".")
+    data = buffer.tobytes()
+    return [data[begin:end] for begin, end in zip(begins.tolist(), ends.tolist(), strict=True)]
 
 
 def stemming_analyzer() -> Analyzer:

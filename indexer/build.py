@@ -19,6 +19,7 @@ from indexer.corpus import Corpus, load_corpus
 from indexer.records import KnownRelease, RecordError, ReleaseRecord
 from indexer.schema import MAX_FACET_VALUES, build_schema, keyword_list_field, record_to_document
 from indexer.store import Generation, IndexDamaged, IndexStore
+from indexer.words import snowball_stem
 from indexer.writer import write_fresh_index
 
 # Below this many releases a single-process writer is faster than forking.
@@ -161,6 +162,7 @@ def _full_build(store: IndexStore, corpus: Corpus, progress: Progress) -> Reinde
     try:
         ix = index.create_in(str(generation.path), build_schema(sorted(extra_values)))
         parallel = len(records) >= PARALLEL_THRESHOLD and (os.cpu_count() or 1) > 1
+        snowball_stem("loaded")  # NLTK imported once, before the writers fork, not in each
         # Hashed before the writers fork, so they reuse the hashes instead of working them out again.
         releases = {record.id: (record.content_hash(), record.source_path) for record in records}
         shares = _shares(records, BUILD_PROCESSES if parallel else 1)

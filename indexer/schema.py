@@ -7,18 +7,25 @@ classes it uses live at stable, module-level import paths.
 from __future__ import annotations
 
 import datetime as dt
-import pickle
 from collections.abc import Iterable
-from operator import sub
 from typing import Any
 
+import numpy as np
 from whoosh.analysis import Analyzer, RegexTokenizer
 from whoosh.columns import VarBytesListColumn
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, FieldType, Schema
 from whoosh.formats import Positions as PositionsFormat
-from whoosh.system import pack_uint
 
-from indexer.analysis import Positions, WordAnalyzer, exact_analyzer, stemming_analyzer
+from indexer.analysis import (
+    Numbers,
+    TermIds,
+    WordAnalyzer,
+    exact_analyzer,
+    group_postings,
+    stemming_analyzer,
+    term_text,
+)
+from indexer.analysis import encode_positions as encode_positions  # its home before analysis
 from indexer.records import ReleaseRecord
 
 # Keyword lists are joined with the ASCII unit separator, so values may hold commas
@@ -64,46 +71,34 @@ Posting = tuple[bytes, int, float, bytes]
 
 
 class TextField(TEXT):
-    """Whoosh's TEXT field, indexed straight from :meth:`WordAnalyzer.word_positions`.
+    """Whoosh's TEXT field, indexed straight from :meth:`WordAnalyzer.word_tokens`
+    (grouped into postings by :func:`~indexer.analysis.group_postings`).
 
     Whoosh would pass every token through the analyzer and the format; this gives
     the same postings (tests/test_analysis.py checks) without per-token objects.
     Queries still use the analyzer.
     """
 
-    def word_positions(self, value: object) -> Positions | None:
-        """Return each indexed word of ``value`` with its positions, or ``None`` where
-        Whoosh's own indexing applies (not a string, another analyzer or format)."""
+    def word_tokens(self, value: object) -> tuple[TermIds, Numbers] | None:
+        """Return the term id and position of each indexed token of ``value`` (see
+        :meth:`WordAnalyzer.word_tokens`), or ``None`` where Whoosh's own indexing
+        applies (not a string, another analyzer or format)."""
         analyzer, plain_positions = self.analyzer, type(self.format) is PositionsFormat
         if isinstance(value, str) and isinstance(analyzer, WordAnalyzer) and plain_positions:
-            return analyzer.word_positions(value)
+            return analyzer.word_tokens(value)
         return None
 
     def index(self, value: object, **kwargs: object) -> Iterable[Posting]:
-        found = None if kwargs else self.word_positions(value)
-        if found is None:
+        tokens = None if kwargs else self.word_tokens(value)
+        if tokens is None:
             return super().index(value, **kwargs)
         boost = self.format.field_boost
+        term_ids, positions = tokens
+        term_ids, _, counts, values = group_postings(term_ids, np.zeros_like(term_ids), positions)
         return [
-            (word.encode("utf-8"), len(positions), len(positions) * boost, encode_positions(positions))
-            for word, positions in found.items()
+            (term_text(term_id).encode("utf-8"), count, count * boost, encoded)
+            for term_id, count, encoded in zip(term_ids.tolist(), counts.tolist(), values, strict=True)
         ]
-
-
-# Most words occur once in a field: their encodings are made once and shared.
-ONCE_ENCODED: dict[int, bytes] = {}
-_ONCE_LIMIT = 1 << 16
-
-
-def encode_positions(positions: list[int]) -> bytes:
-    """Encode ascending positions as Whoosh's ``Positions.encode`` does: count, pickled gaps."""
-    if len(positions) == 1 and (position := positions[0]) < _ONCE_LIMIT:
-        encoded = ONCE_ENCODED.get(position)
-        if encoded is None:
-            encoded = ONCE_ENCODED[position] = pack_uint(1) + pickle.dumps(positions, 2)
-        return encoded
-    gaps = list(map(sub, positions, [0, *positions]))
-    return pack_uint(len(gaps)) + pickle.dumps(gaps, 2)
 
 
 def keyword_list_field() -> FieldType:

@@ -163,3 +163,12 @@ def test_word_analyzer_pickles_small() -> None:
     data = pickle.dumps(build_schema([])["body"])
     assert len(data) < 1000
     assert pickle.loads(data).analyzer == stemming_analyzer()
+
+
+def test_word_analyzers_match_the_chains_on_a_long_text() -> None:
+    # Position gaps of one, two and four bytes, and words more than 1000 times in a
+    # field (pickle writes such lists in batches).
+    text = " ".join(["Daesh", *["Raqqa counter-terrorism the"] * 1200, *["liberated"] * 70_000, "Daesh"])
+    for fast, chain in CHAINS.values():
+        reference = TEXT(analyzer=chain())
+        assert postings(TextField(analyzer=fast()), text) == postings(reference, text)
