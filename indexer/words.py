@@ -90,7 +90,7 @@ class _WordFormsCache(dict[str, WordForms]):
 
     def __missing__(self, written: str) -> WordForms:
         exact = normalize_word(written)
-        forms = (exact, None if not exact or exact in STOP_WORDS else snowball_stem(exact))
+        forms = (exact, None if not exact or exact in STOP_WORDS else cached_stem(exact))
         if len(self) >= WORD_CACHE_SIZE:
             self.clear()
         self[written] = forms
