@@ -94,6 +94,7 @@ def measure_build(releases: list[dict[str, Any]], work: Path) -> dict[str, Any]:
     """Build an index of ``releases`` under ``work`` and measure full and incremental runs."""
     corpus_dir, index = work / "corpus", work / "index"
     shutil.rmtree(corpus_dir, ignore_errors=True)
+    shutil.rmtree(index, ignore_errors=True)  # else a reused work folder's old generation is counted too
     corpus_dir.mkdir(parents=True)
     lines = [json.dumps(release) + "\n" for release in releases]
     copy = corpus_dir / "releases.jsonl"
