@@ -7,8 +7,8 @@ words exactly as written; normalisation happens per token, after tokenizing.
 (:func:`stemming_chain`, :func:`exact_chain`) do in four: it yields the same
 tokens, looks each distinct written word up once (:func:`~indexer.words.word_forms`)
 and, for indexing, maps a text straight to term ids and positions
-(:meth:`WordAnalyzer.word_tokens`), which :func:`group_postings` turns into Whoosh's
-postings with NumPy, many documents at a time: no Python code runs per token.
+(:meth:`WordAnalyzer.word_tokens`), which :func:`indexer.postings.group_postings` turns
+into Whoosh's postings with NumPy, many documents at a time: no Python code runs per token.
 
 >>> [t.text for t in stemming_analyzer()("Daesh’s fighters LIBERATED Raqqa")]
 ['daesh', 'fighter', 'liber', 'raqqa']
@@ -18,17 +18,15 @@ postings with NumPy, many documents at a time: no Python code runs per token.
 
 from __future__ import annotations
 
-import pickle
 import re
 from collections.abc import Iterator
-from operator import sub
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from whoosh.analysis import Analyzer, Filter, StemFilter, StopFilter, Token, Tokenizer
-from whoosh.system import pack_uint
 
+from indexer.postings import Numbers, TermIds
 from indexer.words import (
     HYPHENS,
     STOP_WORDS,
@@ -43,19 +41,15 @@ from indexer.words import (
 
 __all__ = [
     "HYPHENS",
-    "ONCE_ENCODED",
     "STOP_WORDS",
     "WORD_PATTERN",
     "WORD_RE",
     "CompoundTokenizer",
     "NormalizeFilter",
-    "Postings",
     "WordAnalyzer",
     "cached_stem",
-    "encode_positions",
     "exact_analyzer",
     "exact_chain",
-    "group_postings",
     "normalize_word",
     "snowball_stem",
     "stemming_analyzer",
@@ -72,13 +66,6 @@ _WORD_RE = re.compile(_WORD)
 # A hyphen between two word characters joins the words on either side (the search
 # looks for hyphens first, so it is fast).
 _JOIN_RE = re.compile(rf"{_HYPHEN}(?<=\w{_HYPHEN})(?=\w)")
-
-TermIds = npt.NDArray[np.int32]
-Numbers = npt.NDArray[np.int32]
-# Postings grouped from tokens: term ids (see :func:`term_text`), document numbers,
-# numbers of positions and encoded positions (Whoosh's ``Positions`` values), by term
-# id, then document.
-Postings = tuple[TermIds, Numbers, npt.NDArray[np.int64], list[bytes]]
 
 
 class CompoundTokenizer(Tokenizer):
@@ -378,103 +365,6 @@ class _WrittenIds(dict[str, int]):
 
 # Looked up once per token with ``map`` (no Python code per token once a word is known).
 _WRITTEN_IDS = _WrittenIds()
-
-
-def encode_positions(positions: list[int]) -> bytes:
-    """Encode ascending positions as Whoosh's ``Positions.encode`` does: count, pickled gaps."""
-    if len(positions) == 1 and positions[0] < _ONCE_LIMIT:
-        return ONCE_ENCODED[positions[0]]
-    gaps = [positions[0], *map(sub, positions[1:], positions)]
-    return pack_uint(len(gaps)) + pickle.dumps(gaps, 2)
-
-
-class _OnceEncoded(dict[int, bytes]):
-    """Position -> the encoding of that single position, made once and shared."""
-
-    def __missing__(self, position: int) -> bytes:
-        encoded = pack_uint(1) + pickle.dumps([position], 2)
-        if position < _ONCE_LIMIT:
-            self[position] = encoded
-        return encoded
-
-
-# Most words occur once in a field: their encodings are made once and shared.
-ONCE_ENCODED = _OnceEncoded()
-_ONCE_LIMIT = 1 << 16
-
-
-def group_postings(term_ids: TermIds, docnums: Numbers, positions: Numbers) -> Postings:
-    """Make postings of tokens given in document order, then token order: one per term
-    and document, with its positions encoded as :func:`encode_positions` encodes them."""
-    if not len(term_ids):
-        return term_ids, docnums, np.zeros(0, np.int64), []
-    order = np.argsort(term_ids, kind="stable")  # stable: documents and positions stay ascending
-    term_ids, docnums, positions = term_ids[order], docnums[order], positions[order]
-    starts = np.flatnonzero(
-        np.concatenate(([True], (term_ids[1:] != term_ids[:-1]) | (docnums[1:] != docnums[:-1])))
-    )
-    counts = np.diff(starts, append=len(term_ids))
-    single = counts == 1
-    values = list(map(ONCE_ENCODED.__getitem__, positions[starts[single]].tolist()))
-    if len(values) < len(counts):
-        several = ~single
-        gaps = np.diff(positions, prepend=0).astype(np.int64)
-        gaps[starts] = positions[starts]
-        values += _encode_gap_lists(counts[several], gaps[np.repeat(several, counts)])
-        values = _interleave(values, single)
-    return term_ids[starts], docnums[starts], counts, values
-
-
-def _interleave(values: list[bytes], first: npt.NDArray[np.bool_]) -> list[bytes]:
-    """Put back in order values listed as those where ``first`` holds, then the others."""
-    firsts = np.cumsum(first) - 1
-    others = int(np.count_nonzero(first)) + np.cumsum(~first) - 1
-    return list(map(values.__getitem__, np.where(first, firsts, others).tolist()))
-
-
-# pickle.dumps(gaps, 2) of a list of 2 to 1000 small ints: a list stored in memo 0, a
-# mark, one opcode per int (K: one byte, M: two, J: four), APPENDS and STOP.
-_LIST_HEAD = np.frombuffer(b"\x80\x02]q\x00(", np.uint8)
-_PICKLE_BATCH = 1000
-_INT_OPCODES = np.frombuffer(b"KMJ", np.uint8)
-
-
-def _encode_gap_lists(counts: npt.NDArray[np.int64], gaps: npt.NDArray[np.int64]) -> list[bytes]:
-    """Encode position lists of ``counts`` gaps each (all > 1, gaps below 2**31) at once,
-    byte for byte as :func:`encode_positions`."""
-    batched = counts <= _PICKLE_BATCH
-    if not batched.all():  # longer lists, which pickle writes in batches: one at a time
-        runs = np.split(gaps, np.cumsum(counts)[:-1])
-        short = [run for run, fits in zip(runs, batched.tolist(), strict=True) if fits]
-        long = [encode_positions(np.cumsum(run).tolist()) for run in runs if len(run) > _PICKLE_BATCH]
-        encoded = _encode_gap_lists(counts[batched], np.concatenate(short)) if short else []
-        return _interleave(encoded + long, batched)
-    postings = len(counts)
-    kind = (gaps >= 1 << 8).astype(np.int64) + (gaps >= 1 << 16)  # 0: K, 1: M, 2: J
-    sizes = 2 + kind + (kind == 2)
-    group = np.repeat(np.arange(postings), counts)
-    # Each value: count (4 bytes), list head (6), the ints, then "e." (2).
-    item_at = np.cumsum(sizes) - sizes + 12 * group + 10
-    lengths = np.add.reduceat(sizes, np.cumsum(counts) - counts) + 12
-    ends = np.cumsum(lengths)
-    begins = ends - lengths
-    buffer = np.empty(int(ends[-1]), np.uint8)
-    head = np.empty((postings, 10), np.uint8)
-    head[:, :4] = counts.astype(">u4").view(np.uint8).reshape(postings, 4)
-    head[:, 4:] = _LIST_HEAD
-    buffer[(begins[:, None] + np.arange(10)).ravel()] = head.ravel()
-    buffer[item_at] = _INT_OPCODES[kind]
-    little = gaps.astype("<u4").view(np.uint8).reshape(-1, 4)
-    buffer[item_at + 1] = little[:, 0]
-    wide = kind > 0
-    buffer[item_at[wide] + 2] = little[wide, 1]
-    widest = kind == 2
-    buffer[item_at[widest] + 3] = little[widest, 2]
-    buffer[item_at[widest] + 4] = little[widest, 3]
-    buffer[ends - 2] = ord("e")
-    buffer[ends - 1] = ord(".")
-    data = buffer.tobytes()
-    return [data[begin:end] for begin, end in zip(begins.tolist(), ends.tolist(), strict=True)]
 
 
 def stemming_analyzer() -> Analyzer:

@@ -17,15 +17,12 @@ from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, FieldTyp
 from whoosh.formats import Positions as PositionsFormat
 
 from indexer.analysis import (
-    Numbers,
-    TermIds,
     WordAnalyzer,
     exact_analyzer,
-    group_postings,
     stemming_analyzer,
     term_text,
 )
-from indexer.analysis import encode_positions as encode_positions  # its home before analysis
+from indexer.postings import Numbers, TermIds, group_postings
 from indexer.records import ReleaseRecord
 
 # Keyword lists are joined with the ASCII unit separator, so values may hold commas
@@ -72,7 +69,7 @@ Posting = tuple[bytes, int, float, bytes]
 
 class TextField(TEXT):
     """Whoosh's TEXT field, indexed straight from :meth:`WordAnalyzer.word_tokens`
-    (grouped into postings by :func:`~indexer.analysis.group_postings`).
+    (grouped into postings by :func:`~indexer.postings.group_postings`).
 
     Whoosh would pass every token through the analyzer and the format; this gives
     the same postings (tests/test_analysis.py checks) without per-token objects.

@@ -4,7 +4,7 @@ Whoosh's ``SegmentWriter`` passes each posting through a pool as a tuple, sorts 
 of them at commit, reads each posting's field length back from the file it has just
 written, and hands postings to the codec one call at a time. :class:`BuildWriter`
 collects text fields' tokens as arrays of term ids and positions and makes them into
-postings with NumPy (:class:`TextPostings`, :func:`~indexer.analysis.group_postings`),
+postings with NumPy (:class:`TextPostings`, :func:`~indexer.postings.group_postings`),
 keeps the other fields' postings together by term (remembering what each repeated
 value indexes to), keeps field lengths in memory, and writes each term's postings,
 term info and terms table entry in one go (:meth:`BlockPostingsWriter.write_term`).
@@ -46,7 +46,8 @@ from whoosh.system import _INT_SIZE, pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import length_to_byte as whoosh_length_to_byte
 from whoosh.writing import SegmentWriter
 
-from indexer.analysis import Numbers, TermIds, group_postings, term_text
+from indexer.analysis import term_text
+from indexer.postings import Numbers, TermIds, group_postings
 from indexer.schema import Posting, TextField
 
 T = TypeVar("T")

@@ -12,9 +12,9 @@ from whoosh import index
 from whoosh.index import Index
 from whoosh.writing import SegmentWriter
 
-from indexer import schema as schema_module
 from indexer.build import _extra_fields
 from indexer.corpus import load_corpus
+from indexer.postings import encode_positions
 from indexer.records import ReleaseRecord
 from indexer.schema import build_schema, record_to_document
 from indexer.writer import BuildWriter, write_fresh_index
@@ -123,6 +123,6 @@ def test_failed_writer_process_fails_the_build_and_writes_nothing(
 
 
 def test_a_single_position_is_encoded_once_as_whoosh_encodes_it() -> None:
-    one = schema_module.encode_positions([7])
-    assert schema_module.encode_positions([7]) is one
+    one = encode_positions([7])
+    assert encode_positions([7]) is one
     assert one == build_schema([])["body"].format.encode([7])
