@@ -11,10 +11,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import frontmatter
 import yaml
+from isal import igzip, isal_zlib
 
 from indexer.feeds import read_feed
 from indexer.fields import build_record
@@ -27,6 +28,10 @@ JSON_LINES_SUFFIXES = (".jsonl", ".jsonl.gz")
 HTML_SUFFIXES = (".html", ".htm")
 FEED_SUFFIXES = (".xml", ".rss", ".atom")
 ALL_SUFFIXES = FRONT_MATTER_SUFFIXES + JSON_LINES_SUFFIXES + HTML_SUFFIXES + FEED_SUFFIXES
+
+
+# ISA-L's decompression error (its type stubs declare it as an instance).
+_ISAL_ERROR = cast(type[Exception], isal_zlib.error)
 
 
 class _StringDateLoader(yaml.SafeLoader):
@@ -180,10 +185,10 @@ def _json_line_sources(
     try:
         data = path.read_bytes()
         if path.name.lower().endswith(".gz"):
-            data = gzip.decompress(data)
+            data = igzip.decompress(data)  # ISA-L: a third of gzip's time
         if not data.isascii():
             data.decode("utf-8")
-    except (OSError, EOFError, zlib.error, UnicodeDecodeError):
+    except (OSError, EOFError, zlib.error, _ISAL_ERROR, UnicodeDecodeError):
         yield None, list(read_json_lines(path, base))  # the line-by-line reader says where it fails
         return
     shown, stem = str(path), path.relative_to(base).as_posix()

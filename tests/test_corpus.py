@@ -8,6 +8,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from indexer.corpus import load_corpus
 
 SEED = Path(__file__).resolve().parent.parent / "corpus"
@@ -204,3 +206,25 @@ def test_broken_feed_is_one_error(tmp_path: Path) -> None:
     assert corpus.records == []
     (error,) = corpus.errors
     assert (error.path, error.field) == (f"{tmp_path}/broken.xml", "feed")
+
+
+@pytest.mark.parametrize("damage", ["truncated", "bad block", "not gzip"])
+def test_a_damaged_gzip_file_is_an_error_and_the_other_files_are_read(tmp_path: Path, damage: str) -> None:
+    rows = "".join(
+        json.dumps({"id": f"r{n}", "title": f"Release {n}", "body": "x " * n}) + "\n" for n in range(200)
+    )
+    packed = gzip.compress(rows.encode("utf-8"))
+    damaged = {
+        "truncated": packed[: len(packed) // 2],
+        "bad block": packed[:12] + bytes(b ^ 0xFF for b in packed[12:40]) + packed[40:],
+        "not gzip": b"just text, not gzip",
+    }[damage]
+    (tmp_path / "broken.jsonl.gz").write_bytes(damaged)
+    (tmp_path / "fine.jsonl").write_text(json.dumps({"id": "fine", "title": "Fine"}) + "\n", encoding="utf-8")
+    corpus = load_corpus(tmp_path)
+    ids = [record.id for record in corpus.records]
+    assert ids[-1] == "fine"
+    assert ids[:-1] == [f"r{n}" for n in range(len(ids) - 1)]  # lines before the damage, whole
+    [error] = corpus.errors
+    assert (error.path, error.field) == (str(tmp_path / "broken.jsonl.gz"), "file")
+    assert error.reason.startswith("cannot read")
