@@ -55,6 +55,7 @@ from whoosh.util.numeric import length_to_byte as whoosh_length_to_byte
 from whoosh.writing import SegmentWriter
 
 from indexer.analysis import term_text
+from indexer.blocks import FieldBlocks
 from indexer.postings import Numbers, TermIds, group_postings
 from indexer.schema import Posting, TextField
 
@@ -160,6 +161,18 @@ class BlockPostingsWriter(W3PostingsWriter):
             maxweight,
             ids[0],
             ids[-1],
+        )
+        return head + pack_long(offset) + pack_int(len(data))
+
+    def write_blocks(self, blocks: FieldBlocks, term: int) -> bytes:
+        """Write term number ``term`` of ``blocks`` as :meth:`write_term` would write its
+        postings; return its term info's bytes."""
+        offset = self._postfile.tell()
+        data = blocks.write_term(term, self._compression, COMPRESS_FROM_BYTES)
+        self._postfile.write(data)
+        total, maxweight, shortest, longest, first, last = blocks.stats(term)
+        head = _TERM_INFO.pack(
+            False, total, blocks.doc_frequencies[term], shortest, longest, maxweight, first, last
         )
         return head + pack_long(offset) + pack_int(len(data))
 
@@ -272,6 +285,15 @@ class BlockFieldWriter(W3FieldWriter):
         info = self._postwriter.write_term(self._format.fixed_value_size(), ids, weights, values, lengths)
         self._tindex.add(pack_ushort(self._fieldid) + btext, info)
 
+    @property
+    def block_limit(self) -> int:
+        """The most postings in one block."""
+        return int(self._postwriter._blocklimit)
+
+    def add_blocks(self, btext: bytes, blocks: FieldBlocks, term: int) -> None:
+        """Add a term of the current (text) field: term number ``term`` of ``blocks``."""
+        self._tindex.add(pack_ushort(self._fieldid) + btext, self._postwriter.write_blocks(blocks, term))
+
 
 class BuildPerDocWriter(W3PerDocWriter):
     """Whoosh's per-document writer, compressing stored fields with ISA-L."""
@@ -354,14 +376,14 @@ class TextPostings:
         self._values += values
         self._tokens, self._docnums, self._buffered = [], [], 0
 
-    def by_term(
-        self, field_lengths: Sequence[int] | None
-    ) -> Iterator[tuple[str, list[int], list[float], list[bytes], list[int]]]:
-        """Yield each term in order with its postings' ids, weights, values and field
-        lengths (0 without ``field_lengths``), by id."""
+    def blocks(
+        self, field_lengths: Sequence[int] | None, limit: int
+    ) -> tuple[FieldBlocks, list[tuple[str, int]]] | None:
+        """Return the field's postings in blocks of up to ``limit`` (see :class:`FieldBlocks`),
+        with each term and its number there, in term order; ``None`` if there are none."""
         self._group()
         if not self._values:
-            return
+            return None
         ids = np.concatenate([term_ids for term_ids, _, _ in self._postings])
         order = np.argsort(ids, kind="stable")  # stable: batches are in document order
         ids = ids[order]
@@ -373,21 +395,12 @@ class TextPostings:
         values = list(map(self._values.__getitem__, order.tolist()))
         self._values, self._postings = [], []
         starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
-        texts = [term_text(term_id) for term_id in ids[starts].tolist()]
-        bounds = [*starts.tolist(), len(ids)]
         lengths = (
             np.asarray(field_lengths, np.int64)[docnums] if field_lengths else np.zeros(len(ids), np.int64)
         )
-        # Lists are made a term at a time: a Python number per posting takes memory.
-        for k in sorted(range(len(texts)), key=texts.__getitem__):
-            start, end = bounds[k], bounds[k + 1]
-            yield (
-                texts[k],
-                docnums[start:end].tolist(),
-                weights[start:end].tolist(),
-                values[start:end],
-                lengths[start:end].tolist(),
-            )
+        blocks = FieldBlocks(starts, docnums, weights, values, lengths, limit)
+        texts = [term_text(term_id) for term_id in ids[starts].tolist()]
+        return blocks, sorted(zip(texts, range(len(texts)), strict=True))
 
 
 class BuildWriter(SegmentWriter):
@@ -501,23 +514,27 @@ class BuildWriter(SegmentWriter):
         lengths = self._field_lengths()
         fieldwriter = self.fieldwriter
         for fieldname in sorted([*self.terms, *self.texts]):
-            field = self.schema[fieldname]
-            field_lengths = lengths.get(fieldname)
-            fieldwriter.start_field(fieldname, field)
+            fieldwriter.start_field(fieldname, self.schema[fieldname])
             if fieldname in self.texts:
-                for text, ids, weights, values, term_lengths in self.texts.pop(fieldname).by_term(
-                    field_lengths
-                ):
-                    fieldwriter.add_term(text.encode("utf-8"), ids, weights, values, term_lengths)
+                self._write_text_field(self.texts.pop(fieldname), lengths.get(fieldname))
             else:
-                terms = self.terms.pop(fieldname)
-                for term in sorted(terms):
-                    postings = terms[term]
-                    ids = postings[0::3]
-                    term_lengths = [field_lengths[i] for i in ids] if field_lengths else [0] * len(ids)
-                    fieldwriter.add_term(term, ids, postings[1::3], postings[2::3], term_lengths)
+                self._write_field(self.terms.pop(fieldname), lengths.get(fieldname))
             fieldwriter.finish_field()
         fieldwriter.close()
+
+    def _write_text_field(self, postings: TextPostings, field_lengths: list[int] | None) -> None:
+        found = postings.blocks(field_lengths, self.fieldwriter.block_limit)
+        if found is not None:
+            blocks, terms = found
+            for text, term in terms:
+                self.fieldwriter.add_blocks(text.encode("utf-8"), blocks, term)
+
+    def _write_field(self, terms: dict[bytes, TermPostings], field_lengths: list[int] | None) -> None:
+        for term in sorted(terms):
+            postings = terms[term]
+            ids = postings[0::3]
+            term_lengths = [field_lengths[i] for i in ids] if field_lengths else [0] * len(ids)
+            self.fieldwriter.add_term(term, ids, postings[1::3], postings[2::3], term_lengths)
 
 
 def write_fresh_index(

@@ -72,11 +72,18 @@ def contents(ix: Index, with_blocks: bool = True) -> dict[str, Any]:
 
 
 def blocks(matcher: Any) -> list[tuple[Any, ...]]:
-    """The statistics of the block of each posting (what skipping by block quality reads)."""
+    """Each posting's weight (what scoring reads) and the statistics of its block (what
+    skipping by block quality reads)."""
     stats = []
     while matcher.is_active():
         stats.append(
-            (matcher.id(), matcher.block_min_length(), matcher.block_max_length(), matcher.block_max_weight())
+            (
+                matcher.id(),
+                matcher.weight(),
+                matcher.block_min_length(),
+                matcher.block_max_length(),
+                matcher.block_max_weight(),
+            )
         )
         matcher.next()
     return stats
