@@ -163,10 +163,19 @@ def _full_build(store: IndexStore, corpus: Corpus, progress: Progress) -> Reinde
         ix = index.create_in(str(generation.path), build_schema(sorted(extra_values)))
         parallel = len(records) >= PARALLEL_THRESHOLD and (os.cpu_count() or 1) > 1
         snowball_stem("loaded")  # NLTK imported once, before the writers fork, not in each
-        # Hashed before the writers fork, so they reuse the hashes instead of working them out again.
-        releases = {record.id: (record.content_hash(), record.source_path) for record in records}
         shares = _shares(records, BUILD_PROCESSES if parallel else 1)
-        write_fresh_index(ix, shares, record_to_document, lambda share: progress(share, len(share)))
+        # Each writer works out the content hashes of its share (the documents store
+        # them) and hands them back.
+        digests = write_fresh_index(
+            ix,
+            shares,
+            record_to_document,
+            lambda share: progress(share, len(share)),
+            report=ReleaseRecord.content_hash,
+        )
+        for record, digest in zip(records, digests, strict=True):
+            record.remember_content_hash(digest)
+        releases = {record.id: (record.content_hash(), record.source_path) for record in records}
         generation.write_manifest(ix.latest_generation(), releases)
         generation.write_known_sources(corpus.sources)
         ix.close()

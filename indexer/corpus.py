@@ -68,7 +68,7 @@ class Corpus:
     # Releases whose source is byte for byte as an earlier run read it: not parsed again.
     known: list[KnownRelease] = field(default_factory=list)
     # Each source read without errors, by key, with its releases: to remember for the next run.
-    sources: dict[str, list[KnownRelease]] = field(default_factory=dict)
+    sources: dict[str, list[ReleaseRecord | KnownRelease]] = field(default_factory=dict)
 
     @property
     def releases(self) -> list[ReleaseRecord | KnownRelease]:
@@ -104,9 +104,7 @@ def load_corpus(root: Path, known: KnownSources | None = None) -> Corpus:
     for path in corpus_files(root):
         for key, items in read_sources(path, base, known or {}):
             if key is not None and not any(isinstance(item, RecordError) for item in items):
-                corpus.sources[key] = [
-                    _remembered(item) for item in items if not isinstance(item, RecordError)
-                ]
+                corpus.sources[key] = [item for item in items if not isinstance(item, RecordError)]
             for item in items:
                 _add(corpus, seen, item)
     return corpus
@@ -126,10 +124,6 @@ def _add(corpus: Corpus, seen: dict[str, str], item: Item) -> None:
             corpus.known.append(item)
         else:
             corpus.records.append(item)
-
-
-def _remembered(item: ReleaseRecord | KnownRelease) -> KnownRelease:
-    return item if isinstance(item, KnownRelease) else KnownRelease.of(item)
 
 
 # Reading modules and libraries: a change to any of them may read a source differently.

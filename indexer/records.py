@@ -58,6 +58,11 @@ class ReleaseRecord:
             object.__setattr__(self, "_content_hash", cached)
         return cached
 
+    def remember_content_hash(self, digest: str) -> None:
+        """Take ``digest`` as this record's content hash, worked out elsewhere (by the
+        process that indexed it)."""
+        object.__setattr__(self, "_content_hash", digest)
+
     def _digest(self) -> str:
         data = {
             "id": self.id,
@@ -87,11 +92,6 @@ class KnownRelease:
     tags: tuple[str, ...]
     origin: str
     digest: str
-
-    @classmethod
-    def of(cls, record: ReleaseRecord) -> KnownRelease:
-        """Return what is remembered of ``record``."""
-        return cls(record.id, record.title, record.tags, record.origin, record.content_hash())
 
     @property
     def source_path(self) -> str:

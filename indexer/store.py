@@ -20,12 +20,12 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from indexer.records import KnownRelease
+from indexer.records import KnownRelease, ReleaseRecord
 
 POINTER = "CURRENT"
 LOCK = "reindex.lock"
@@ -152,10 +152,10 @@ class Generation:
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return {}  # none recorded, or unreadable: every source is read
 
-    def write_known_sources(self, sources: dict[str, list[KnownRelease]]) -> None:
+    def write_known_sources(self, sources: Mapping[str, Sequence[ReleaseRecord | KnownRelease]]) -> None:
         """Record what this run read from each source (see :meth:`known_sources`)."""
         data = {
-            key: [(item.id, item.title, item.tags, item.origin, item.digest) for item in items]
+            key: [(item.id, item.title, item.tags, item.origin, item.content_hash()) for item in items]
             for key, items in sources.items()
         }
         _atomic_write(self.path / SOURCES, json.dumps({"sources": data}, ensure_ascii=False))

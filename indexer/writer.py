@@ -60,6 +60,7 @@ from indexer.postings import Numbers, TermIds, group_postings
 from indexer.schema import Posting, TextField
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 # Writer processes are forked: they share the loaded corpus instead of receiving it.
 _FORK = multiprocessing.get_context("fork")
@@ -542,16 +543,19 @@ def write_fresh_index(
     shares: Sequence[Sequence[T]],
     to_document: Callable[[T], dict[str, Any]],
     progress: Callable[[Sequence[T]], Iterable[T]] = lambda items: items,
-) -> None:
+    report: Callable[[T], R] | None = None,
+) -> list[R]:
     """Write the fresh index ``ix``: one segment per share, in share order.
 
     The first share is written here, the others each in a forked process at the same
     time (they read the shares from memory; only the finished segment's description
-    comes back). The shares' documents keep their order across segments. Forks ignore
-    Ctrl-C: the interrupted parent stops them and cancels, and the index is unchanged.
+    comes back, with ``report(item)`` of each item if ``report`` is given: what a
+    writer worked out that the caller needs too). Returns the reports, in item order.
+    The shares' documents keep their order across segments. Forks ignore Ctrl-C: the
+    interrupted parent stops them and cancels, and the index is unchanged.
     """
     with _collection_paused():
-        _write_shares(ix, shares, to_document, progress)
+        return _write_shares(ix, shares, to_document, progress, report)
 
 
 @contextmanager
@@ -575,21 +579,22 @@ def _write_shares(
     shares: Sequence[Sequence[T]],
     to_document: Callable[[T], dict[str, Any]],
     progress: Callable[[Sequence[T]], Iterable[T]],
-) -> None:
+    report: Callable[[T], R] | None,
+) -> list[R]:
     writer = BuildWriter(ix)
     children: list[tuple[BaseProcess, Connection]] = []
     try:
-        children = [_start_share(ix, share, to_document) for share in shares[1:]]
+        children = [_start_share(ix, share, to_document, report) for share in shares[1:]]
         for item in progress(shares[0]):
             writer.add_document(**to_document(item))
+        reports = [report(item) for item in shares[0]] if report else []
         segments = [writer._finalize_segment()] if writer._added else []
         for process, receiver in children:
-            outcome = _receive(receiver)
+            segment, share_reports = _receive(receiver)
             process.join()
-            if isinstance(outcome, str):
-                raise RuntimeError(f"an index writer process failed: {outcome}")
-            if outcome is not None:
-                segments.append(outcome)
+            if segment is not None:
+                segments.append(segment)
+            reports += share_reports
     except BaseException:
         for process, _ in children:
             process.terminate()
@@ -600,13 +605,14 @@ def _write_shares(
         writer._close_segment()
     writer._commit_toc(segments)
     writer._finish()
+    return reports
 
 
 def _start_share(
-    ix: Index, share: Sequence[T], to_document: Callable[[T], dict[str, Any]]
+    ix: Index, share: Sequence[T], to_document: Callable[[T], dict[str, Any]], report: Callable[[T], R] | None
 ) -> tuple[BaseProcess, Connection]:
     receiver, sender = _FORK.Pipe(duplex=False)
-    process = _FORK.Process(target=_write_share, args=(ix, share, to_document, sender), daemon=True)
+    process = _FORK.Process(target=_write_share, args=(ix, share, to_document, report, sender), daemon=True)
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         process.start()
@@ -617,23 +623,32 @@ def _start_share(
 
 
 def _write_share(
-    ix: Index, share: Sequence[T], to_document: Callable[[T], dict[str, Any]], sender: Connection
+    ix: Index,
+    share: Sequence[T],
+    to_document: Callable[[T], dict[str, Any]],
+    report: Callable[[T], R] | None,
+    sender: Connection,
 ) -> None:
-    """In a forked process: write one segment and send its description (or the error) back."""
+    """In a forked process: write one segment and send its description and the reports
+    back (or the error)."""
     try:
         writer = BuildWriter(ix, _lk=False)
         for item in share:
             writer.add_document(**to_document(item))
-        sender.send(writer._finalize_segment() if writer._added else None)
+        reports = [report(item) for item in share] if report else []
+        sender.send((writer._finalize_segment() if writer._added else None, reports))
     except BaseException as exc:  # reported by the parent, which then cancels the build
         sender.send(f"{type(exc).__name__}: {exc}")
     finally:
         sender.close()
 
 
-def _receive(receiver: Connection) -> W3Segment | str | None:
+def _receive(receiver: Connection) -> tuple[W3Segment | None, list[Any]]:
+    """Return a writer process's segment (``None`` if it wrote nothing) and reports."""
     try:
-        outcome: W3Segment | str | None = receiver.recv()
+        outcome: tuple[W3Segment | None, list[Any]] | str = receiver.recv()
     except EOFError:
-        return "it exited without a result"
+        outcome = "it exited without a result"
+    if isinstance(outcome, str):
+        raise RuntimeError(f"an index writer process failed: {outcome}")
     return outcome

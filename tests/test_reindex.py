@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from whoosh import index
 
 from indexer import corpus as corpus_module
 from indexer.cli import main
@@ -294,3 +295,34 @@ def test_checksums_of_an_older_index_still_find_damage(corpus_dir: Path, tmp_pat
     data = summary("--corpus", corpus_dir, "--index", index_dir)
     assert (data["full"], data["added"]) == (True, 12)  # damage found: rebuilt from the corpus
     assert len(titles(index_dir, "Raqqa")) >= 1
+
+
+def test_a_parallel_full_build_records_every_release_as_indexed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The forked writer hands back its releases' content hashes: the next run finds
+    nothing changed, then exactly the one release edited in the forked writer's share."""
+    from indexer import build
+
+    monkeypatch.setattr(build, "PARALLEL_THRESHOLD", 2)
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "ix"
+    corpus.mkdir()
+    releases = [{"id": f"r{n}", "title": f"Release {n}", "body": f"body number{n} " * n} for n in range(40)]
+    write_lines(corpus / "releases.jsonl", releases)
+    first = summary("--corpus", corpus, "--index", index_dir)
+    assert (first["added"], first["full"]) == (40, True)
+    written = index.open_dir(str(IndexStore(index_dir).require_current().path))
+    assert len(written.reader().leaf_readers()) == build.BUILD_PROCESSES  # one segment per writer
+    written.close()
+
+    known = summary("--corpus", corpus, "--index", index_dir)  # compared as remembered
+    assert (known["updated"], known["unchanged"]) == (0, 40)
+    monkeypatch.setattr(corpus_module, "_READER_VERSION", b"other reader: parse every source")
+    parsed = summary("--corpus", corpus, "--index", index_dir)  # compared as parsed again
+    assert (parsed["updated"], parsed["unchanged"]) == (0, 40)
+
+    releases[-1]["body"] = "edited last"
+    write_lines(corpus / "releases.jsonl", releases)
+    edited = summary("--corpus", corpus, "--index", index_dir)
+    assert (edited["updated"], edited["unchanged"]) == (1, 39)
+    assert titles(index_dir, "edited") == ["Release 39"]

@@ -110,7 +110,14 @@ def test_parallel_build_gives_the_single_process_index_in_corpus_order(
     single = new_index(tmp_path / "single", records)
     write_fresh_index(single, [records], record_to_document)
     parallel = new_index(tmp_path / "parallel", records)
-    write_fresh_index(parallel, [records[:100], records[100:250], records[250:]], record_to_document)
+    shares = [records[:100], records[100:250], records[250:]]
+    reports = write_fresh_index(
+        parallel, shares, record_to_document, report=lambda record: (record.id, os.getpid())
+    )
+
+    # What each writer process reported comes back in record order, from three processes.
+    assert [doc_id for doc_id, _ in reports] == [record.id for record in records]
+    assert len({pid for _, pid in reports}) == 3
 
     assert len(parallel.reader().leaf_readers()) == 3
     assert [fields["id"] for _, fields in parallel.reader().iter_docs()] == [record.id for record in records]
