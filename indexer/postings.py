@@ -52,7 +52,7 @@ def group_postings(term_ids: TermIds, docnums: Numbers, positions: Numbers) -> P
     and document, with its positions encoded as :func:`encode_positions` encodes them."""
     if not len(term_ids):
         return term_ids, docnums, np.zeros(0, np.int64), []
-    order = np.argsort(term_ids, kind="stable")  # stable: documents and positions stay ascending
+    order = ascending_by_term(term_ids)
     term_ids, docnums, positions = term_ids[order], docnums[order], positions[order]
     starts = np.flatnonzero(
         np.concatenate(([True], (term_ids[1:] != term_ids[:-1]) | (docnums[1:] != docnums[:-1])))
@@ -67,6 +67,14 @@ def group_postings(term_ids: TermIds, docnums: Numbers, positions: Numbers) -> P
         values += _encode_gap_lists(counts[several], gaps[np.repeat(several, counts)])
         values = _interleave(values, single)
     return term_ids[starts], docnums[starts], counts, values
+
+
+def ascending_by_term(term_ids: TermIds) -> npt.NDArray[np.intp]:
+    """Return the order that sorts ``term_ids`` and keeps equal ones in their order (as a
+    stable sort does): each id (below 2**31) with its place makes a unique key, which
+    NumPy's default sort orders in about half a stable sort's time."""
+    places = np.arange(len(term_ids), dtype=np.int64)
+    return np.argsort((term_ids.astype(np.int64) << 32) | places)
 
 
 def _interleave(values: list[bytes], first: npt.NDArray[np.bool_]) -> list[bytes]:

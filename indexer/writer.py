@@ -56,7 +56,7 @@ from whoosh.writing import SegmentWriter
 
 from indexer.analysis import term_text
 from indexer.blocks import FieldBlocks
-from indexer.postings import Numbers, TermIds, group_postings
+from indexer.postings import Numbers, TermIds, ascending_by_term, group_postings
 from indexer.schema import Posting, TextField
 
 T = TypeVar("T")
@@ -386,7 +386,7 @@ class TextPostings:
         if not self._values:
             return None
         ids = np.concatenate([term_ids for term_ids, _, _ in self._postings])
-        order = np.argsort(ids, kind="stable")  # stable: batches are in document order
+        order = ascending_by_term(ids)  # batches are in document order, and stay so
         ids = ids[order]
         docnums = np.concatenate([docnums for _, docnums, _ in self._postings])[order]
         # Whoosh's weight: number of positions times the field's weight, times the boost.
