@@ -16,11 +16,11 @@ from whoosh import index
 from whoosh.writing import IndexWriter
 
 from indexer.corpus import Corpus, load_corpus
+from indexer.parallel import write_fresh_index
 from indexer.records import KnownRelease, RecordError, ReleaseRecord
 from indexer.schema import MAX_FACET_VALUES, build_schema, keyword_list_field, record_to_document
 from indexer.store import Generation, IndexDamaged, IndexStore
 from indexer.words import snowball_stem
-from indexer.writer import write_fresh_index
 
 # Below this many releases a single-process writer is faster than forking.
 PARALLEL_THRESHOLD = 2000

@@ -7,34 +7,26 @@ collects text fields' tokens as arrays of term ids and positions and makes them 
 postings with NumPy (:class:`TextPostings`, :func:`~indexer.postings.group_postings`),
 keeps the other fields' postings together by term (remembering what each repeated
 value indexes to), keeps field lengths in memory, and writes each term's postings,
-term info and terms table entry in one go (:meth:`BlockPostingsWriter.write_term`).
+term info and terms table entry in one go (:meth:`BlockPostingsWriter.write_term`;
+text fields' terms a whole field at a time, :class:`~indexer.blocks.FieldBlocks`).
 A search reads from its segments exactly what it reads from Whoosh's
 (``tests/test_writer.py`` compares everything); only the postings file differs: it is
 smaller (see :class:`BlockPostingsWriter`). Postings blocks and stored fields are
 compressed with ISA-L (:data:`COMPRESSION`), which writes zlib's format.
 
-The cyclic garbage collector is paused while the index is written (see
-:func:`_collection_paused`).
-
 For a fresh index only: it neither merges segments nor replaces documents.
-:func:`write_fresh_index` runs one writer per share of the documents, in parallel.
+:func:`indexer.parallel.write_fresh_index` runs several writers at once.
 """
 
 from __future__ import annotations
 
-import gc
-import multiprocessing
 import pickle
-import signal
 import struct
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from hashlib import md5
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from operator import sub
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -58,13 +50,6 @@ from indexer.analysis import term_text
 from indexer.blocks import FieldBlocks
 from indexer.postings import Numbers, TermIds, ascending_by_term, group_postings
 from indexer.schema import Posting, TextField
-
-T = TypeVar("T")
-R = TypeVar("R")
-
-# Writer processes are forked: they share the loaded corpus instead of receiving it.
-_FORK = multiprocessing.get_context("fork")
-
 
 # Postings blocks are compressed with ISA-L at its default level, stored fields at
 # Whoosh's level 3 (ISA-L's best). Its output is zlib's format, which readers decompress
@@ -536,119 +521,3 @@ class BuildWriter(SegmentWriter):
             ids = postings[0::3]
             term_lengths = [field_lengths[i] for i in ids] if field_lengths else [0] * len(ids)
             self.fieldwriter.add_term(term, ids, postings[1::3], postings[2::3], term_lengths)
-
-
-def write_fresh_index(
-    ix: Index,
-    shares: Sequence[Sequence[T]],
-    to_document: Callable[[T], dict[str, Any]],
-    progress: Callable[[Sequence[T]], Iterable[T]] = lambda items: items,
-    report: Callable[[T], R] | None = None,
-) -> list[R]:
-    """Write the fresh index ``ix``: one segment per share, in share order.
-
-    The first share is written here, the others each in a forked process at the same
-    time (they read the shares from memory; only the finished segment's description
-    comes back, with ``report(item)`` of each item if ``report`` is given: what a
-    writer worked out that the caller needs too). Returns the reports, in item order.
-    The shares' documents keep their order across segments. Forks ignore Ctrl-C: the
-    interrupted parent stops them and cancels, and the index is unchanged.
-    """
-    with _collection_paused():
-        return _write_shares(ix, shares, to_document, progress, report)
-
-
-@contextmanager
-def _collection_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector: a build makes millions of objects that live
-    until its end (postings), which the collector would go through again and again
-    for no garbage. Objects made before are frozen, so forks leave their pages shared."""
-    enabled = gc.isenabled()
-    gc.disable()
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-        if enabled:
-            gc.enable()
-
-
-def _write_shares(
-    ix: Index,
-    shares: Sequence[Sequence[T]],
-    to_document: Callable[[T], dict[str, Any]],
-    progress: Callable[[Sequence[T]], Iterable[T]],
-    report: Callable[[T], R] | None,
-) -> list[R]:
-    writer = BuildWriter(ix)
-    children: list[tuple[BaseProcess, Connection]] = []
-    try:
-        children = [_start_share(ix, share, to_document, report) for share in shares[1:]]
-        for item in progress(shares[0]):
-            writer.add_document(**to_document(item))
-        reports = [report(item) for item in shares[0]] if report else []
-        segments = [writer._finalize_segment()] if writer._added else []
-        for process, receiver in children:
-            segment, share_reports = _receive(receiver)
-            process.join()
-            if segment is not None:
-                segments.append(segment)
-            reports += share_reports
-    except BaseException:
-        for process, _ in children:
-            process.terminate()
-            process.join()
-        writer.cancel()
-        raise
-    if not writer._added:
-        writer._close_segment()
-    writer._commit_toc(segments)
-    writer._finish()
-    return reports
-
-
-def _start_share(
-    ix: Index, share: Sequence[T], to_document: Callable[[T], dict[str, Any]], report: Callable[[T], R] | None
-) -> tuple[BaseProcess, Connection]:
-    receiver, sender = _FORK.Pipe(duplex=False)
-    process = _FORK.Process(target=_write_share, args=(ix, share, to_document, report, sender), daemon=True)
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        process.start()
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    sender.close()
-    return process, receiver
-
-
-def _write_share(
-    ix: Index,
-    share: Sequence[T],
-    to_document: Callable[[T], dict[str, Any]],
-    report: Callable[[T], R] | None,
-    sender: Connection,
-) -> None:
-    """In a forked process: write one segment and send its description and the reports
-    back (or the error)."""
-    try:
-        writer = BuildWriter(ix, _lk=False)
-        for item in share:
-            writer.add_document(**to_document(item))
-        reports = [report(item) for item in share] if report else []
-        sender.send((writer._finalize_segment() if writer._added else None, reports))
-    except BaseException as exc:  # reported by the parent, which then cancels the build
-        sender.send(f"{type(exc).__name__}: {exc}")
-    finally:
-        sender.close()
-
-
-def _receive(receiver: Connection) -> tuple[W3Segment | None, list[Any]]:
-    """Return a writer process's segment (``None`` if it wrote nothing) and reports."""
-    try:
-        outcome: tuple[W3Segment | None, list[Any]] | str = receiver.recv()
-    except EOFError:
-        outcome = "it exited without a result"
-    if isinstance(outcome, str):
-        raise RuntimeError(f"an index writer process failed: {outcome}")
-    return outcome

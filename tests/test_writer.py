@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +13,14 @@ from whoosh import index
 from whoosh.index import Index
 from whoosh.writing import SegmentWriter
 
+from indexer import parallel
 from indexer.build import _extra_fields
 from indexer.corpus import load_corpus
+from indexer.parallel import write_fresh_index
 from indexer.postings import encode_positions
 from indexer.records import ReleaseRecord
 from indexer.schema import build_schema, record_to_document
-from indexer.writer import BuildWriter, write_fresh_index
+from indexer.writer import BuildWriter
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +125,35 @@ def test_parallel_build_gives_the_single_process_index_in_corpus_order(
     assert len(parallel.reader().leaf_readers()) == 3
     assert [fields["id"] for _, fields in parallel.reader().iter_docs()] == [record.id for record in records]
     assert contents(parallel, with_blocks=False) == contents(single, with_blocks=False)
+
+
+@pytest.mark.parametrize("slow_share", [0, 1])
+def test_a_writer_that_runs_out_takes_over_half_of_a_slower_ones_documents(
+    records: list[ReleaseRecord], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slow_share: int
+) -> None:
+    monkeypatch.setattr(parallel, "STEAL_AT_LEAST", 8)
+    monkeypatch.setattr(parallel, "STEAL_SHARE", 0)
+    shares = [records[:160], records[160:]]
+    slow = {record.id for record in shares[slow_share]}
+
+    def to_document(record: ReleaseRecord) -> dict[str, Any]:
+        if record.id in slow:
+            time.sleep(0.01)  # a writer on a slower core
+        return record_to_document(record)
+
+    single = new_index(tmp_path / "single", records)
+    write_fresh_index(single, [records], record_to_document)
+    stolen = new_index(tmp_path / "stolen", records)
+    reports = write_fresh_index(stolen, shares, to_document, report=lambda record: (record.id, os.getpid()))
+
+    # The fast writer wrote some of the slow one's documents, into a segment of its own.
+    slow_share_writers = {pid for doc_id, pid in reports if doc_id in slow}
+    assert len(slow_share_writers) == 2
+    assert len(stolen.reader().leaf_readers()) >= 3
+    # The index is the one a single writer makes, in corpus order; reports come in order too.
+    assert [doc_id for doc_id, _ in reports] == [record.id for record in records]
+    assert [fields["id"] for _, fields in stolen.reader().iter_docs()] == [record.id for record in records]
+    assert contents(stolen, with_blocks=False) == contents(single, with_blocks=False)
 
 
 def test_failed_writer_process_fails_the_build_and_writes_nothing(
