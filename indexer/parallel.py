@@ -91,6 +91,51 @@ class _Written(Generic[R]):
     reports: list[R]
 
 
+@dataclass
+class _Build(Generic[T, R]):
+    """What every writer of one build shares: the index, the documents and the work."""
+
+    ix: Index
+    items: Sequence[T]
+    queue: _WorkQueue
+    to_document: Callable[[T], dict[str, Any]]
+    report: Callable[[T], R] | None
+
+    def add(self, writer: BuildWriter, item: T) -> Any:
+        """Add ``item``'s document; return its report (``None`` without ``report``)."""
+        writer.add_document(**self.to_document(item))
+        return self.report(item) if self.report else None
+
+    def claimed(self, number: int) -> Iterator[T]:
+        """Yield the documents writer ``number`` claims, until its range is done."""
+        return map(self.items.__getitem__, self.queue.claimed(number))
+
+    def write_range(self, number: int) -> list[_Written[R]]:
+        """Write the documents writer ``number`` claims into a new segment, and what it
+        then takes over from slower writers (before finishing that segment, while the
+        slower writers still have documents to give)."""
+        start = self.queue.start(number)
+        writer = BuildWriter(self.ix, _lk=False)
+        reports = [self.add(writer, item) for item in self.claimed(number)]
+        written = self.write_stolen(number)
+        if writer._added:
+            written.append(_Written(start, writer._finalize_segment(), reports))
+        return written
+
+    def write_stolen(self, number: int) -> list[_Written[R]]:
+        """Take over documents from slower writers and write them, each run into a segment."""
+        written: list[_Written[R]] = []
+        for _ in range(STEALS_PER_WRITER):
+            if not self.queue.steal(number):
+                break
+            start = self.queue.start(number)
+            writer = BuildWriter(self.ix, _lk=False)
+            reports = [self.add(writer, item) for item in self.claimed(number)]
+            if writer._added:
+                written.append(_Written(start, writer._finalize_segment(), reports))
+        return written
+
+
 def write_fresh_index(
     ix: Index,
     shares: Sequence[Sequence[T]],
@@ -109,8 +154,10 @@ def write_fresh_index(
     """
     items = [item for share in shares for item in share]
     queue = _WorkQueue([0, *accumulate(len(share) for share in shares)])
+    build = _Build(ix, items, queue, to_document, report)
     with _collection_paused():
-        return _write(ix, items, len(shares[0]), queue, len(shares), to_document, progress, report)
+        written = _write(build, len(shares), _ClaimedView(build, len(shares[0])), progress)
+    return [found for part in written for found in part.reports] if report else []
 
 
 @contextmanager
@@ -130,25 +177,19 @@ def _collection_paused() -> Iterator[None]:
 
 
 def _write(
-    ix: Index,
-    items: Sequence[T],
-    first_share: int,
-    queue: _WorkQueue,
+    build: _Build[T, R],
     writers: int,
-    to_document: Callable[[T], dict[str, Any]],
+    first: Sequence[T],
     progress: Callable[[Sequence[T]], Iterable[T]],
-    report: Callable[[T], R] | None,
-) -> list[R]:
-    writer = BuildWriter(ix)  # holds the index's lock and commits
+) -> list[_Written[R]]:
+    """Write with ``writers`` writers, this process being the first; return the
+    segments written, in document order, once committed."""
+    writer = BuildWriter(build.ix)  # holds the index's lock and commits
     children: list[tuple[BaseProcess, Connection]] = []
     try:
-        children = [_start(ix, items, queue, number, to_document, report) for number in range(1, writers)]
-        # The first range goes through ``progress``, a document at a time.
-        first = _ClaimedView(items, queue, 0, first_share)
-        reports = [_add(writer, item, to_document, report) for item in progress(first)]
-        # Stolen documents are written before this segment is finished, while the
-        # slower writer still has documents to give.
-        written = _write_stolen(ix, items, queue, 0, to_document, report)
+        children = [_start(build, number) for number in range(1, writers)]
+        reports = [build.add(writer, item) for item in progress(first)]
+        written = build.write_stolen(0)
         if writer._added:
             written.append(_Written(0, writer._finalize_segment(), reports))
         for process, receiver in children:
@@ -165,15 +206,15 @@ def _write(
     written.sort(key=lambda part: part.start)
     writer._commit_toc([part.segment for part in written])
     writer._finish()
-    return [found for part in written for found in part.reports] if report else []
+    return written
 
 
 class _ClaimedView(Sequence[T]):
-    """The documents writer ``writer`` claims, as a sequence as long as its share (for a
+    """The documents the first writer claims, as a sequence as long as its share (for a
     progress bar); iterating claims them."""
 
-    def __init__(self, items: Sequence[T], queue: _WorkQueue, writer: int, length: int) -> None:
-        self._items, self._queue, self._writer, self._length = items, queue, writer, length
+    def __init__(self, build: _Build[T, Any], length: int) -> None:
+        self._build, self._length = build, length
 
     def __len__(self) -> int:
         return self._length
@@ -182,66 +223,12 @@ class _ClaimedView(Sequence[T]):
         raise TypeError("documents are claimed in turn, not looked up")
 
     def __iter__(self) -> Iterator[T]:
-        return map(self._items.__getitem__, self._queue.claimed(self._writer))
+        return self._build.claimed(0)
 
 
-def _add(
-    writer: BuildWriter, item: T, to_document: Callable[[T], dict[str, Any]], report: Callable[[T], R] | None
-) -> Any:
-    """Add ``item``'s document; return its report (``None`` without ``report``)."""
-    writer.add_document(**to_document(item))
-    return report(item) if report else None
-
-
-def _write_range(
-    ix: Index,
-    items: Sequence[T],
-    queue: _WorkQueue,
-    number: int,
-    to_document: Callable[[T], dict[str, Any]],
-    report: Callable[[T], R] | None,
-    steal: bool = False,
-) -> list[_Written[R]]:
-    """Write the documents writer ``number`` claims into a new segment (and, with
-    ``steal``, what it then takes over from slower writers, before finishing it)."""
-    start = queue.start(number)
-    writer = BuildWriter(ix, _lk=False)
-    reports = [_add(writer, items[index], to_document, report) for index in queue.claimed(number)]
-    written = _write_stolen(ix, items, queue, number, to_document, report) if steal else []
-    if writer._added:
-        written.append(_Written(start, writer._finalize_segment(), reports))
-    return written
-
-
-def _write_stolen(
-    ix: Index,
-    items: Sequence[T],
-    queue: _WorkQueue,
-    number: int,
-    to_document: Callable[[T], dict[str, Any]],
-    report: Callable[[T], R] | None,
-) -> list[_Written[R]]:
-    """Take over documents from slower writers and write them, each run into a segment."""
-    written: list[_Written[R]] = []
-    for _ in range(STEALS_PER_WRITER):
-        if not queue.steal(number):
-            break
-        written += _write_range(ix, items, queue, number, to_document, report)
-    return written
-
-
-def _start(
-    ix: Index,
-    items: Sequence[T],
-    queue: _WorkQueue,
-    number: int,
-    to_document: Callable[[T], dict[str, Any]],
-    report: Callable[[T], R] | None,
-) -> tuple[BaseProcess, Connection]:
+def _start(build: _Build[T, Any], number: int) -> tuple[BaseProcess, Connection]:
     receiver, sender = _FORK.Pipe(duplex=False)
-    process = _FORK.Process(
-        target=_write_in_child, args=(ix, items, queue, number, to_document, report, sender), daemon=True
-    )
+    process = _FORK.Process(target=_write_in_child, args=(build, number, sender), daemon=True)
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         process.start()
@@ -251,19 +238,11 @@ def _start(
     return process, receiver
 
 
-def _write_in_child(
-    ix: Index,
-    items: Sequence[T],
-    queue: _WorkQueue,
-    number: int,
-    to_document: Callable[[T], dict[str, Any]],
-    report: Callable[[T], R] | None,
-    sender: Connection,
-) -> None:
+def _write_in_child(build: _Build[T, Any], number: int, sender: Connection) -> None:
     """In a forked process: write writer ``number``'s segments and send their
     descriptions back (or the error)."""
     try:
-        sender.send(_write_range(ix, items, queue, number, to_document, report, steal=True))
+        sender.send(build.write_range(number))
     except BaseException as exc:  # reported by the parent, which then cancels the build
         sender.send(f"{type(exc).__name__}: {exc}")
     finally:
