@@ -120,6 +120,8 @@ def table(results: dict[str, Any]) -> list[str]:
         f"Release Search speed: {name}, {corpus['releases']:,} releases; {env['cpus']} CPUs, "
         f"Python {env['python']}, load average {env['load_average'][0]} at start, "
         f"{env.get('load_average_end', ['?'])[0]} at end",
+        f"CPU probe (a fixed Python loop, best of 3; lower is faster): "
+        f"{env.get('cpu_probe_s', '?')} s at start, {env.get('cpu_probe_end_s', '?')} s at end",
         "",
     ]
     lines += _build_lines("Build", results.get("build"), results.get("fts5_build"))

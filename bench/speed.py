@@ -48,7 +48,7 @@ from in_process import measure_queries, profile_pass  # noqa: E402
 from queries import DEFAULT_SEED, BenchQuery, draw_queries, read_releases  # noqa: E402
 from report import print_table  # noqa: E402
 from synthetic import write_corpus  # noqa: E402
-from timing import combine_runs, ratio  # noqa: E402
+from timing import combine_runs, cpu_probe, ratio  # noqa: E402
 
 DOJ = ROOT.parent / "shared" / "corpora" / "doj-opa-2009-2018" / "releases.jsonl.gz"
 RESULTS = BENCH / "results"
@@ -108,6 +108,7 @@ def environment() -> dict[str, Any]:
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
         "load_average": [round(x, 2) for x in os.getloadavg()],
+        "cpu_probe_s": cpu_probe(),
         "sqlite": sqlite3.sqlite_version,
         "whoosh": version("whoosh-reloaded"),
         "commit": git("rev-parse", "HEAD"),
@@ -250,6 +251,7 @@ def main(argv: list[str] | None = None) -> None:
             shutil.rmtree(work, ignore_errors=True)
     results["seconds"] = round((dt.datetime.now(dt.UTC) - started).total_seconds(), 1)
     results["environment"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    results["environment"]["cpu_probe_end_s"] = cpu_probe()
     out = args.out or RESULTS / f"speed-{started:%Y%m%dT%H%M%S}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1) + "\n")

@@ -24,6 +24,19 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 
+def cpu_probe(rounds: int = 3) -> float:
+    """Return the best of ``rounds`` timings (s) of a fixed pure-Python loop: how fast
+    this shared machine's CPU runs Python right now, to read other figures by."""
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        table: dict[int, int] = {}
+        for number in range(2_000_000):
+            table[number & 65535] = number * 2
+        best = min(best, time.perf_counter() - started)
+    return round(best, 3)
+
+
 def percentile(values: Sequence[float], pct: float) -> float:
     """Return the ``pct`` percentile of ``values`` by linear interpolation (0.0 for none)."""
     if not values:
