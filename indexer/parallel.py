@@ -110,14 +110,13 @@ class _Build(Generic[T, R]):
         """Yield the documents writer ``number`` claims, until its range is done."""
         return map(self.items.__getitem__, self.queue.claimed(number))
 
-    def write_range(self, number: int) -> list[_Written[R]]:
-        """Write the documents writer ``number`` claims into a new segment, and what it
-        then takes over from slower writers (before finishing that segment, while the
-        slower writers still have documents to give)."""
+    def write(self, number: int, writer: BuildWriter, items: Iterable[T], steal: bool) -> list[_Written[R]]:
+        """Write ``items`` (what writer ``number`` claims) with ``writer`` into its segment,
+        and, with ``steal``, what it then takes over from slower writers (before finishing
+        that segment, while the slower writers still have documents to give)."""
         start = self.queue.start(number)
-        writer = BuildWriter(self.ix, _lk=False)
-        reports = [self.add(writer, item) for item in self.claimed(number)]
-        written = self.write_stolen(number)
+        reports = [self.add(writer, item) for item in items]
+        written = self.write_stolen(number) if steal else []
         if writer._added:
             written.append(_Written(start, writer._finalize_segment(), reports))
         return written
@@ -128,11 +127,7 @@ class _Build(Generic[T, R]):
         for _ in range(STEALS_PER_WRITER):
             if not self.queue.steal(number):
                 break
-            start = self.queue.start(number)
-            writer = BuildWriter(self.ix, _lk=False)
-            reports = [self.add(writer, item) for item in self.claimed(number)]
-            if writer._added:
-                written.append(_Written(start, writer._finalize_segment(), reports))
+            written += self.write(number, BuildWriter(self.ix, _lk=False), self.claimed(number), steal=False)
         return written
 
 
@@ -188,10 +183,7 @@ def _write(
     children: list[tuple[BaseProcess, Connection]] = []
     try:
         children = [_start(build, number) for number in range(1, writers)]
-        reports = [build.add(writer, item) for item in progress(first)]
-        written = build.write_stolen(0)
-        if writer._added:
-            written.append(_Written(0, writer._finalize_segment(), reports))
+        written = build.write(0, writer, progress(first), steal=True)
         for process, receiver in children:
             written += _receive(receiver)
             process.join()
@@ -242,7 +234,7 @@ def _write_in_child(build: _Build[T, Any], number: int, sender: Connection) -> N
     """In a forked process: write writer ``number``'s segments and send their
     descriptions back (or the error)."""
     try:
-        sender.send(build.write_range(number))
+        sender.send(build.write(number, BuildWriter(build.ix, _lk=False), build.claimed(number), steal=True))
     except BaseException as exc:  # reported by the parent, which then cancels the build
         sender.send(f"{type(exc).__name__}: {exc}")
     finally:
