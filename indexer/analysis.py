@@ -7,7 +7,7 @@ words exactly as written; normalisation happens per token, after tokenizing.
 (:func:`stemming_chain`, :func:`exact_chain`) do in four: it yields the same
 tokens, looks each distinct written word up once (:func:`~indexer.words.word_forms`)
 and, for indexing, maps a text straight to term ids and positions
-(:meth:`WordAnalyzer.word_tokens`), which :func:`indexer.postings.group_postings` turns
+(:meth:`WordAnalyzer.word_tokens`), which :func:`indexer.codec.postings.group_postings` turns
 into Whoosh's postings with NumPy, many documents at a time: no Python code runs per token.
 
 >>> [t.text for t in stemming_analyzer()("Daesh’s fighters LIBERATED Raqqa")]
@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 from whoosh.analysis import Analyzer, Filter, StemFilter, StopFilter, Token, Tokenizer
 
-from indexer.postings import Numbers, TermIds
+from indexer.codec.postings import Numbers, TermIds
 from indexer.words import (
     HYPHENS,
     STOP_WORDS,

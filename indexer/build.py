@@ -15,8 +15,8 @@ from pathlib import Path
 from whoosh import index
 from whoosh.writing import IndexWriter
 
+from indexer.codec.parallel import write_fresh_index
 from indexer.corpus import Corpus, load_corpus
-from indexer.parallel import write_fresh_index
 from indexer.records import KnownRelease, RecordError, ReleaseRecord
 from indexer.schema import MAX_FACET_VALUES, build_schema, keyword_list_field, record_to_document
 from indexer.store import Generation, IndexDamaged, IndexStore

@@ -22,7 +22,7 @@ from indexer.analysis import (
     stemming_analyzer,
     term_text,
 )
-from indexer.postings import Numbers, TermIds, group_postings
+from indexer.codec.postings import Numbers, TermIds, group_postings
 from indexer.records import ReleaseRecord
 
 # Keyword lists are joined with the ASCII unit separator, so values may hold commas
@@ -69,7 +69,7 @@ Posting = tuple[bytes, int, float, bytes]
 
 class TextField(TEXT):
     """Whoosh's TEXT field, indexed straight from :meth:`WordAnalyzer.word_tokens`
-    (grouped into postings by :func:`~indexer.postings.group_postings`).
+    (grouped into postings by :func:`~indexer.codec.postings.group_postings`).
 
     Whoosh would pass every token through the analyzer and the format; this gives
     the same postings (tests/test_analysis.py checks) without per-token objects.

@@ -28,14 +28,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         postings_cache_mb=app.config["POSTINGS_CACHE_MB"],
     )
 
-    from search_app import api, errors, pages, security
+    from search_app.web import api, errors, pages, security
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     errors.register(app)
     security.register(app)
     # The Atom feed and the HTTP manners (caching, CORS, compression) of the API and the feed.
-    from search_app import feed, http_headers
+    from search_app.web import feed, http_headers
 
     app.register_blueprint(feed.bp)
     http_headers.register(app)

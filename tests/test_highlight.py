@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from search_app.highlight import MatchTerms, highlight_snippet, highlight_whole
+from search_app.engine.highlight import MatchTerms, highlight_snippet, highlight_whole
 
 MARKED = re.compile(r"<mark>(.*?)</mark>")
 
@@ -96,7 +96,7 @@ def test_the_ascii_shortcut_marks_what_the_general_scan_marks(
     text: str, query: list[str], exact: bool
 ) -> None:
     from indexer.analysis import cached_stem, normalize_word, tokenize_words
-    from search_app.highlight import _any_spans, _ascii_spans, _merge
+    from search_app.engine.highlight import _any_spans, _ascii_spans, _merge
 
     words = [word for piece in query for word in tokenize_words(piece)]
     words += [normalize_word(piece.replace("-", "")) for piece in query if "-" in piece]  # compounds

@@ -10,7 +10,7 @@ from whoosh import index
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from indexer.store import IndexStore
-from search_app.lexicon import Lexicon, lexicon
+from search_app.engine.lexicon import Lexicon, lexicon
 
 WORDS = sorted(
     {"bridge", "bridges", "bride", "brigde", "abridge", "bring", "liberate", "liberty", "élan", "ela"}

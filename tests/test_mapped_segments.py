@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from whoosh import index
 
-from indexer import mapped_segments
-from indexer.mapped_segments import MappedPart, _Window
+from indexer.codec import mapped_segments
+from indexer.codec.mapped_segments import MappedPart, _Window
 from search_app.service import SearchRequest, SearchService
 
 operations = st.lists(

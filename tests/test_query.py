@@ -122,8 +122,8 @@ def test_prefix_expands_to_real_words_that_are_highlighted(small_index: Path) ->
 
 
 def test_prefix_expansion_is_bounded(tmp_path: Path) -> None:
-    from search_app.query import MAX_EXPANSIONS, parse_query
-    from search_app.variants import NameVariants
+    from search_app.engine.query_reading import MAX_EXPANSIONS, parse_query
+    from search_app.engine.variants import NameVariants
 
     rows = "\n".join(f'{{"id": "r{n}", "title": "word{n:04d}"}}' for n in range(MAX_EXPANSIONS * 3))
     (tmp_path / "many.jsonl").write_text(rows + "\n", encoding="utf-8")

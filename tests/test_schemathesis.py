@@ -15,8 +15,8 @@ import schemathesis
 from hypothesis import settings
 from schemathesis import Case, HookContext
 
-from search_app.api import DEFAULT_FILTERS
-from search_app.openapi import openapi_document
+from search_app.web.api import DEFAULT_FILTERS
+from search_app.web.openapi import openapi_document
 
 MAX_EXAMPLES = 40
 

@@ -19,12 +19,12 @@ from whoosh.formats import Positions
 from whoosh.searching import Searcher
 
 from indexer import reindex
+from indexer.codec.postings_reader import PostingsBlocks, position_gaps
 from indexer.schema import split_list
-from search_app import vector_search
-from search_app.postings_blocks import PostingsBlocks, position_gaps
-from search_app.query import parse_query
+from search_app.engine import array_search as vector_search
+from search_app.engine.array_search import VectorSearcher
+from search_app.engine.query_reading import parse_query
 from search_app.service import SearchRequest, SearchService
-from search_app.vector_search import VectorSearcher
 
 VOCABULARY = WORDS.split()
 

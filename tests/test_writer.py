@@ -13,14 +13,14 @@ from whoosh import index
 from whoosh.index import Index
 from whoosh.writing import SegmentWriter
 
-from indexer import parallel
 from indexer.build import _extra_fields
+from indexer.codec import parallel
+from indexer.codec.parallel import write_fresh_index
+from indexer.codec.postings import encode_positions
+from indexer.codec.writer import BuildWriter
 from indexer.corpus import load_corpus
-from indexer.parallel import write_fresh_index
-from indexer.postings import encode_positions
 from indexer.records import ReleaseRecord
 from indexer.schema import build_schema, record_to_document
-from indexer.writer import BuildWriter
 
 
 @pytest.fixture(scope="module")

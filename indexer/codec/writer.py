@@ -4,18 +4,18 @@ Whoosh's ``SegmentWriter`` passes each posting through a pool as a tuple, sorts 
 of them at commit, reads each posting's field length back from the file it has just
 written, and hands postings to the codec one call at a time. :class:`BuildWriter`
 collects text fields' tokens as arrays of term ids and positions and makes them into
-postings with NumPy (:class:`TextPostings`, :func:`~indexer.postings.group_postings`),
+postings with NumPy (:class:`TextPostings`, :func:`~indexer.codec.postings.group_postings`),
 keeps the other fields' postings together by term (remembering what each repeated
 value indexes to), keeps field lengths in memory, and writes each term's postings,
 term info and terms table entry in one go (:meth:`BlockPostingsWriter.write_term`;
-text fields' terms a whole field at a time, :class:`~indexer.blocks.FieldBlocks`).
+text fields' terms a whole field at a time, :class:`~indexer.codec.blocks.FieldBlocks`).
 A search reads from its segments exactly what it reads from Whoosh's
 (``tests/test_writer.py`` compares everything); only the postings file differs: it is
 smaller (see :class:`BlockPostingsWriter`). Postings blocks and stored fields are
 compressed with ISA-L (:data:`COMPRESSION`), which writes zlib's format.
 
 For a fresh index only: it neither merges segments nor replaces documents.
-:func:`indexer.parallel.write_fresh_index` runs several writers at once.
+:func:`indexer.codec.parallel.write_fresh_index` runs several writers at once.
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ from whoosh.util.numeric import length_to_byte as whoosh_length_to_byte
 from whoosh.writing import SegmentWriter
 
 from indexer.analysis import term_text
-from indexer.blocks import FieldBlocks
-from indexer.postings import Numbers, TermIds, ascending_by_term, group_postings
+from indexer.codec.blocks import FieldBlocks
+from indexer.codec.postings import Numbers, TermIds, ascending_by_term, group_postings
 from indexer.schema import Posting, TextField
 
 # Postings blocks are compressed with ISA-L at its default level, stored fields at

@@ -24,8 +24,8 @@ from whoosh.fields import ID, KEYWORD, TEXT, Schema
 from whoosh.reading import IndexReader
 
 from indexer.analysis import WORD_PATTERN
-from search_app.lexicon import lexicon
-from search_app.variants import SEARCH_FIELDS, NameVariants
+from search_app.engine.lexicon import lexicon
+from search_app.engine.variants import SEARCH_FIELDS, NameVariants
 
 MAX_QUERY_CHARS = 500
 MAX_QUERY_WORDS = 40

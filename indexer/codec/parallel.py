@@ -1,7 +1,7 @@
 """Write a fresh index with several processes at once, keeping the documents' order.
 
 Each writer process starts on one share of the documents (consecutive ones) and writes
-it into a segment of its own, as :class:`~indexer.writer.BuildWriter` writes. The
+it into a segment of its own, as :class:`~indexer.codec.writer.BuildWriter` writes. The
 processes claim their documents a few at a time from shared memory
 (:class:`_WorkQueue`): one that runs out takes the back half of what another has left
 and writes that into another segment. A process slowed down (this machine's cores
@@ -25,7 +25,7 @@ from typing import Any, Generic, TypeVar
 from whoosh.codec.whoosh3 import W3Segment
 from whoosh.index import Index
 
-from indexer.writer import BuildWriter
+from indexer.codec.writer import BuildWriter
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -20,10 +20,19 @@ from whoosh import query as wq
 from whoosh.fields import Schema
 from whoosh.searching import Searcher, TimeLimit
 
-from indexer import mapped_segments, settings
+from indexer import settings
+from indexer.codec import mapped_segments
 from indexer.schema import KeywordListField, split_list
 from indexer.store import Generation, IndexDamaged, IndexMissing, IndexStore
-from search_app.contract import (
+from search_app.engine.array_search import Matches, Scores, VectorSearcher, postings_cache_bytes
+from search_app.engine.completions import Completion, Completions
+from search_app.engine.did_you_mean import SpellingSuggester
+from search_app.engine.doc_table import DocIds, DocTable
+from search_app.engine.highlight import MatchTerms, highlight_snippet, highlight_whole
+from search_app.engine.proximity import close_together
+from search_app.engine.query_reading import ParsedQuery, parse_query, plain_words
+from search_app.engine.variants import NameVariants
+from search_app.service.contract import (
     FACET_PARAMS,
     IndexUnavailable,
     Release,
@@ -31,14 +40,6 @@ from search_app.contract import (
     SearchRequest,
     SearchResult,
 )
-from search_app.doc_table import DocIds, DocTable
-from search_app.highlight import MatchTerms, highlight_snippet, highlight_whole
-from search_app.proximity import close_together
-from search_app.query import ParsedQuery, parse_query, plain_words
-from search_app.spelling import SpellingSuggester
-from search_app.suggest import Completion, Completions
-from search_app.variants import NameVariants
-from search_app.vector_search import Matches, Scores, VectorSearcher, postings_cache_bytes
 
 # Relevance-ranked pages within the first RERANK_DEPTH hits are re-ranked by proximity;
 # a release with the query's words within a few positions gets its score times PROXIMITY_BONUS.

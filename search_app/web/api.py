@@ -7,11 +7,11 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
-from search_app.contract import IndexUnavailable, SearchResult, result_json
-from search_app.errors import json_error
-from search_app.openapi import openapi_document
-from search_app.params import BadParameter, search_request
 from search_app.service import SearchService
+from search_app.service.contract import IndexUnavailable, SearchResult, result_json
+from search_app.web.errors import json_error
+from search_app.web.openapi import openapi_document
+from search_app.web.params import BadParameter, search_request
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

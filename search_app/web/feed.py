@@ -10,10 +10,10 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from search_app.api import page_url, service
-from search_app.errors import json_error
-from search_app.params import BadParameter, check_strictly, search_request
 from search_app.service import SearchHit, SearchRequest, SearchResult
+from search_app.web.api import page_url, service
+from search_app.web.errors import json_error
+from search_app.web.params import BadParameter, check_strictly, search_request
 
 bp = Blueprint("feed", __name__)
 
@@ -103,7 +103,7 @@ def entry_element(hit: SearchHit, root: str, fallback: dt.datetime) -> ET.Elemen
         if xml_text(tag).strip():
             ET.SubElement(entry, "category", term=xml_text(tag))
     if hit.snippet_html:
-        # Escaped text with <mark> (search_app.highlight), escaped once more as Atom "html" text.
+        # Escaped text with <mark> (search_app.engine.highlight), escaped once more as Atom "html" text.
         _text(entry, "summary", hit.snippet_html, type="html")
     return entry
 

@@ -15,7 +15,7 @@ import numpy.typing as npt
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
-from search_app.contract import FACET_LIMIT, FacetValue
+from search_app.service.contract import FACET_LIMIT, FacetValue
 
 DocIds = npt.NDArray[np.int32]
 

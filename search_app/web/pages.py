@@ -9,9 +9,9 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 from werkzeug.datastructures import MultiDict
 
-from search_app.api import service
-from search_app.params import BadParameter, search_request
 from search_app.service import IndexUnavailable, SearchRequest
+from search_app.web.api import service
+from search_app.web.params import BadParameter, search_request
 
 bp = Blueprint("pages", __name__)
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from werkzeug.datastructures import MultiDict
 
-from search_app.contract import SORTS, SearchRequest
+from search_app.service.contract import SORTS, SearchRequest
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000

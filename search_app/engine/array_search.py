@@ -26,7 +26,7 @@ from whoosh.matching import FilterMatcher
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher, TimeLimit
 
-from search_app.postings_blocks import PostingsBlocks, position_gaps
+from indexer.codec.postings_reader import PostingsBlocks, position_gaps
 
 DocIds = npt.NDArray[np.int32]
 Scores = npt.NDArray[np.float64]

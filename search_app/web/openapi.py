@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from search_app.contract import SORTS
-from search_app.params import MAX_FILTER_VALUES, MAX_PAGE, MAX_PER_PAGE
+from search_app.service.contract import SORTS
+from search_app.web.params import MAX_FILTER_VALUES, MAX_PAGE, MAX_PER_PAGE
 
 JSON = "application/json"
 NULLABLE_STRING = {"type": ["string", "null"]}
