@@ -8,18 +8,27 @@ PORT ?= 8000
 
 BENCH_SCALE ?= 20000
 
-.PHONY: run test lint typecheck check bench relevance chromium clean
+.PHONY: run test lint typecheck check bench relevance chromium clean constraints
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+# constraints.txt pins every package to the versions CI tested (`make constraints` renews it).
+$(VENV)/.installed-run: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+$(VENV)/.installed-dev: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $@ $(VENV)/.installed-run
+
+## constraints: re-resolve the newest versions pyproject.toml allows into constraints.txt (then make check)
+constraints: | $(BIN)/python
+	rm -rf .venv-constraints && $(PYTHON) -m venv .venv-constraints
+	.venv-constraints/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	(echo "# What CI tested: make installs with -c constraints.txt. Regenerate with make constraints (see README)."; \
+	 .venv-constraints/bin/pip freeze --exclude-editable | grep -v '^#') > constraints.txt
+	rm -rf .venv-constraints
 
 ## run: install, index corpus/ if there is no index yet, serve on http://127.0.0.1:$(PORT)
 run: $(VENV)/.installed-run

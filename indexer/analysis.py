@@ -27,11 +27,10 @@ import numpy.typing as npt
 from whoosh.analysis import Analyzer, Filter, StemFilter, StopFilter, Token, Tokenizer
 
 from indexer.codec.postings import Numbers, TermIds
+from indexer.word_shapes import FAST_WORD_PATTERN, HYPHEN_CLASS, HYPHENS
 from indexer.words import (
-    HYPHENS,
     STOP_WORDS,
     WORD_FORMS,
-    WORD_PATTERN,
     WORD_RE,
     cached_stem,
     normalize_word,
@@ -40,9 +39,7 @@ from indexer.words import (
 )
 
 __all__ = [
-    "HYPHENS",
     "STOP_WORDS",
-    "WORD_PATTERN",
     "WORD_RE",
     "CompoundTokenizer",
     "NormalizeFilter",
@@ -60,12 +57,10 @@ __all__ = [
 
 # The word pattern without backtracking (same matches, found faster), and a hyphen
 # between two words: the only place a compound can start.
-_WORD = r"\w++(?:['\u2018\u2019\u02bc\u2032]\w++)*+"
-_HYPHEN = "[-\u2010\u2011]"
-_WORD_RE = re.compile(_WORD)
+_WORD_RE = re.compile(FAST_WORD_PATTERN)
 # A hyphen between two word characters joins the words on either side (the search
 # looks for hyphens first, so it is fast).
-_JOIN_RE = re.compile(rf"{_HYPHEN}(?<=\w{_HYPHEN})(?=\w)")
+_JOIN_RE = re.compile(rf"{HYPHEN_CLASS}(?<=\w{HYPHEN_CLASS})(?=\w)")
 
 
 class CompoundTokenizer(Tokenizer):

@@ -18,7 +18,13 @@ from whoosh.writing import IndexWriter
 from indexer.codec.parallel import write_fresh_index
 from indexer.corpus import Corpus, load_corpus
 from indexer.records import KnownRelease, RecordError, ReleaseRecord
-from indexer.schema import MAX_FACET_VALUES, build_schema, keyword_list_field, record_to_document
+from indexer.schema import (
+    DEFAULT_FACET_FIELDS,
+    MAX_FACET_VALUES,
+    build_schema,
+    keyword_list_field,
+    record_to_document,
+)
 from indexer.store import Generation, IndexDamaged, IndexStore
 from indexer.words import snowball_stem
 
@@ -145,7 +151,7 @@ def _extra_fields(records: Iterable[ReleaseRecord]) -> dict[str, _FieldValues]:
 
 def _facet_fields(extra_values: dict[str, _FieldValues]) -> list[str]:
     facetable = [name for name, seen in sorted(extra_values.items()) if seen.facetable]
-    return ["year", "tags", "source", *facetable]
+    return [*DEFAULT_FACET_FIELDS, *facetable]
 
 
 def _known_sources(store: IndexStore) -> dict[str, list[KnownRelease]]:
@@ -252,7 +258,7 @@ def _incremental(
     releases.update((record.id, (record.content_hash(), record.source_path)) for record in records)
     generation.write_manifest(ix.latest_generation(), releases)
     ix.close()
-    facets = generation.metadata().get("facet_fields", ["year", "tags", "source"])
+    facets = generation.metadata().get("facet_fields", list(DEFAULT_FACET_FIELDS))
     _write_metadata(generation, summary.documents, facets, records, generation.checksums(verified))
     return summary
 

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import click
 from tqdm import tqdm
 
+from indexer import codec
 from indexer.build import StrictStop, reindex
 from indexer.corpus import CorpusNotFound
 from indexer.records import ReleaseRecord
@@ -68,6 +69,11 @@ def main(corpus: Path, index_dir: Path, full: bool, strict: bool, as_json: bool,
     written. Exit status: 0 all well, 1 finished but skipped bad records,
     2 usage or fatal error.
     """
+    try:
+        codec.check_whoosh_version()
+    except codec.UnsupportedWhoosh as exc:
+        click.echo(f"reindex: {exc}", err=True)
+        sys.exit(EXIT_FATAL)
     try:
         summary = reindex(
             corpus, index_dir, full=full, strict=strict, wait_seconds=wait_seconds, progress=_progress_bar

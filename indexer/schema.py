@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 from whoosh.analysis import Analyzer, RegexTokenizer
-from whoosh.columns import VarBytesListColumn
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, FieldType, Schema
 from whoosh.formats import Positions as PositionsFormat
 
@@ -22,6 +21,9 @@ from indexer.analysis import (
     stemming_analyzer,
     term_text,
 )
+
+# Imported here too: schemas pickled before indexer.codec existed name indexer.schema.KeywordListColumn.
+from indexer.codec.columns import KeywordListColumn
 from indexer.codec.postings import Numbers, TermIds, group_postings
 from indexer.records import ReleaseRecord
 
@@ -37,16 +39,6 @@ MAX_FACET_VALUES = 1000
 def keyword_list_analyzer() -> Analyzer:
     """Analyzer that indexes each list item whole, case and spaces kept."""
     return RegexTokenizer(r"[^\x1f]+")
-
-
-class KeywordListColumn(VarBytesListColumn):
-    """Whoosh's list column, with an empty list for segments that have no values.
-
-    Whoosh's own class lacks the default, so facets fail on any segment where the
-    field never occurs (e.g. after an incremental run adds releases without tags).
-    """
-
-    _default = ()
 
 
 class KeywordListField(KEYWORD):
@@ -101,6 +93,12 @@ class TextField(TEXT):
 def keyword_list_field() -> FieldType:
     """Return a new :class:`KeywordListField`."""
     return KeywordListField()
+
+
+# The unstemmed copy of each stemmed text field: quoted words and phrases match it as written.
+EXACT_FIELDS = {"title": "title_exact", "body": "body_exact"}
+# Facets every index offers (extra fields that repeat are added per corpus).
+DEFAULT_FACET_FIELDS = ("year", "tags", "source")
 
 
 def build_schema(extra_fields: list[str]) -> Schema:

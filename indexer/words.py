@@ -17,19 +17,12 @@ from typing import TYPE_CHECKING
 
 from whoosh.lang.stopwords import stoplists
 
+from indexer.word_shapes import STRAIGHT_APOSTROPHES, WORD_PATTERN
+
 if TYPE_CHECKING:
     from nltk.stem.snowball import SnowballStemmer
 
-# A word is a run of letters/digits, possibly joined by apostrophes (straight,
-# curly or modifier letter) as in "Da’esh" or "That’d". Hyphens, slashes and
-# dashes split words: "counter-terrorism" is two tokens, "ISIS/Da’esh" too.
-WORD_PATTERN = r"\w+(?:['\u2018\u2019\u02bc\u2032]\w+)*"
-
 WORD_RE = re.compile(WORD_PATTERN)
-# Hyphen-minus, hyphen and non-breaking hyphen join the parts of a compound.
-HYPHENS = frozenset("-\u2010\u2011")
-
-APOSTROPHES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bc": "'", "\u2032": "'"})
 
 # NLTK's stop-word corpus needs a download; Whoosh ships the same English list.
 STOP_WORDS = frozenset(stoplists["en"])
@@ -71,7 +64,7 @@ def normalize_word(text: str) -> str:
     >>> normalize_word("Stabilisation")
     'stabilization'
     """
-    text = unicodedata.normalize("NFKC", text).translate(APOSTROPHES).lower()
+    text = unicodedata.normalize("NFKC", text).translate(STRAIGHT_APOSTROPHES).lower()
     if text.endswith("'s"):
         text = text[:-2]
     text = text.rstrip("'")

@@ -13,26 +13,16 @@ from Whoosh's.
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from isal import isal_zlib
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
-from whoosh.system import pack_int
-from whoosh.util.numeric import byte_to_length
 
-# Whoosh's length_to_byte: the first byte standing for a length at least as long.
-_BYTE_LENGTHS = np.array([byte_to_length(byte) for byte in range(256)], np.int64)
+from indexer.codec.layout import POSTINGS_MAGIC, encode_block, length_bytes
+
 # A length byte above any: block and term minimums skip lengths of 0 (no length).
 _NO_LENGTH = 256
-
-
-def length_bytes(lengths: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """Whoosh's one-byte approximation of each field length (0 stays 0)."""
-    return np.minimum(np.searchsorted(_BYTE_LENGTHS, lengths, side="left"), 255)
 
 
 def _no_length_as_0(shortest: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
@@ -119,7 +109,7 @@ class FieldBlocks:
     def write_term(self, term: int, level: int, compress_from: int) -> bytes:
         """Return term number ``term``'s postings as ``W3PostingsWriter`` writes them:
         the header, then each block (length, negative for the last; info; data)."""
-        chunks = [WHOOSH3_HEADER_MAGIC]
+        chunks = [POSTINGS_MAGIC]
         last = self._first_blocks[term + 1] - 1
         for block in range(self._first_blocks[term], last + 1):
             start, end = self._starts[block], self._ends[block]
@@ -129,22 +119,18 @@ class FieldBlocks:
                 weights = None if first == 1.0 else first
             else:
                 weights = tuple(self._stored[start:end])
-            data = pickle.dumps(
-                (tuple(self._gaps[start:end]), weights, tuple(self._values[start:end])),
-                pickle.HIGHEST_PROTOCOL,
-            )
-            compression = level if len(data) >= compress_from else 0
-            if compression:
-                data = isal_zlib.compress(data, compression)
             info = (
                 end - start,
                 self._last_ids[block],
                 self._greatest[block],
-                compression,
+                level,
                 self._shortest[block],
                 self._longest[block],
             )
-            infobytes = pickle.dumps(info, 2)
-            length = len(infobytes) + len(data)
-            chunks.append(pack_int(-length if block == last else length) + infobytes + data)
+            values = tuple(self._values[start:end])
+            chunks.append(
+                encode_block(
+                    self._gaps[start:end], weights, values, info, level, compress_from, block == last
+                )
+            )
         return b"".join(chunks)

@@ -117,8 +117,8 @@ class _Build(Generic[T, R]):
         start = self.queue.start(number)
         reports = [self.add(writer, item) for item in items]
         written = self.write_stolen(number) if steal else []
-        if writer._added:
-            written.append(_Written(start, writer._finalize_segment(), reports))
+        if writer.has_documents:
+            written.append(_Written(start, writer.finish_segment(), reports))
         return written
 
     def write_stolen(self, number: int) -> list[_Written[R]]:
@@ -193,11 +193,10 @@ def _write(
             process.join()
         writer.cancel()
         raise
-    if not writer._added:
-        writer._close_segment()
+    if not writer.has_documents:
+        writer.close_empty_segment()
     written.sort(key=lambda part: part.start)
-    writer._commit_toc([part.segment for part in written])
-    writer._finish()
+    writer.commit_segments([part.segment for part in written])
     return written
 
 

@@ -9,12 +9,10 @@ documents at a time.
 
 from __future__ import annotations
 
-import pickle
-from operator import sub
-
 import numpy as np
 import numpy.typing as npt
-from whoosh.system import pack_uint
+
+from indexer.codec.layout import GAPS_PICKLE_START, ONCE_ENCODED, encode_positions
 
 TermIds = npt.NDArray[np.int32]
 Numbers = npt.NDArray[np.int32]
@@ -22,29 +20,6 @@ Numbers = npt.NDArray[np.int32]
 # document numbers, numbers of positions and encoded positions (Whoosh's ``Positions``
 # values), by term id, then document.
 Postings = tuple[TermIds, Numbers, npt.NDArray[np.int64], list[bytes]]
-
-
-def encode_positions(positions: list[int]) -> bytes:
-    """Encode ascending positions as Whoosh's ``Positions.encode`` does: count, pickled gaps."""
-    if len(positions) == 1 and positions[0] < _ONCE_LIMIT:
-        return ONCE_ENCODED[positions[0]]
-    gaps = [positions[0], *map(sub, positions[1:], positions)]
-    return pack_uint(len(gaps)) + pickle.dumps(gaps, 2)
-
-
-class _OnceEncoded(dict[int, bytes]):
-    """Position -> the encoding of that single position, made once and shared."""
-
-    def __missing__(self, position: int) -> bytes:
-        encoded = pack_uint(1) + pickle.dumps([position], 2)
-        if position < _ONCE_LIMIT:
-            self[position] = encoded
-        return encoded
-
-
-# Most words occur once in a field: their encodings are made once and shared.
-ONCE_ENCODED = _OnceEncoded()
-_ONCE_LIMIT = 1 << 16
 
 
 def group_postings(term_ids: TermIds, docnums: Numbers, positions: Numbers) -> Postings:
@@ -86,7 +61,7 @@ def _interleave(values: list[bytes], first: npt.NDArray[np.bool_]) -> list[bytes
 
 # pickle.dumps(gaps, 2) of a list of 2 to 1000 small ints: a list stored in memo 0, a
 # mark, one opcode per int (K: one byte, M: two, J: four), APPENDS and STOP.
-_LIST_HEAD = np.frombuffer(b"\x80\x02]q\x00(", np.uint8)
+_LIST_HEAD = np.frombuffer(GAPS_PICKLE_START + b"q\x00(", np.uint8)
 _PICKLE_BATCH = 1000
 _INT_OPCODES = np.frombuffer(b"KMJ", np.uint8)
 

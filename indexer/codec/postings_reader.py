@@ -1,63 +1,48 @@
 """Whoosh's W3 postings lists, read a block at a time in bulk.
 
-A postings list is a run of blocks, each::
-
-    length   int32, big-endian; negative on the list's last block
-    info     pickled (postings, last id, max weight, compression, min length, max length)
-    data     pickled (id gaps, weights, values); zlib's format when compression is set
-
-Whoosh's ``W3LeafMatcher`` reads each info tuple with a score of small file reads and
+Whoosh's ``W3LeafMatcher`` reads each block info with a score of small file reads and
 turns id gaps into ids in a Python generator. Here a block costs two ``pickle.loads``
-and the ids of all blocks are added up at once with NumPy. Positions are decoded for
-many postings in one ``pickle.loads`` as well (:func:`position_gaps`).
+and the ids of all blocks are added up at once with NumPy. The block layout is
+:mod:`indexer.codec.layout`'s, which the writer uses too.
+
+:func:`read_postings` and :func:`values_for` take any Whoosh postings matcher; they read
+a leaf matcher's file and offset and a filter matcher's deleted ids, private attributes
+checked against whoosh-reloaded 2.7.5 (:data:`indexer.codec.WHOOSH_VERSION`).
 """
 
 from __future__ import annotations
 
-import io
-import pickle
-import struct
 from bisect import bisect_left, bisect_right
 from itertools import accumulate, repeat
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from isal import isal_zlib
 from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.system import _INT_SIZE
+from whoosh.matching import FilterMatcher
+
+from indexer.codec.layout import decode_block_data, read_block_place
 
 DocIds = npt.NDArray[np.int32]
-
-_LENGTH = struct.Struct("!i")
-# Longer than any pickled info tuple (six numbers): read with the block length in one go.
-_INFO_BYTES = 64
-# Whoosh's ``Positions`` value: a count, then the gaps pickled with protocol 2 as a list.
-_GAPS_START = b"\x80\x02]"
 
 
 class PostingsBlocks:
     """The blocks of one word's postings in one segment: infos read up front, data on demand."""
 
     def __init__(self, matcher: W3LeafMatcher) -> None:
-        self._file = matcher._postfile
+        self._file = matcher._postfile  # private: the segment's postings file
         ranges: list[tuple[int, int, int]] = []
         last_ids: list[int] = []
         counts: list[int] = []
-        position = matcher._baseoffset
+        position = matcher._baseoffset  # private: where the term's first block starts
         while True:
-            head = self._file.get(position, _INT_SIZE + _INFO_BYTES)
-            (length,) = _LENGTH.unpack_from(head)
-            stream = io.BytesIO(head)
-            stream.seek(_INT_SIZE)
-            count, last_id, _, compression, _, _ = pickle.Unpickler(stream).load()
-            end = position + _INT_SIZE + abs(length)
-            ranges.append((position + stream.tell(), end, compression))
-            last_ids.append(last_id)
-            counts.append(count)
-            if length < 0:
+            place = read_block_place(self._file.get, position)
+            ranges.append((place.data_start, place.end, place.compression))
+            last_ids.append(place.last_id)
+            counts.append(place.postings)
+            if place.last:
                 break
-            position = end
+            position = place.end
         self._ranges = ranges
         self.last_ids = np.asarray(last_ids, np.int64)
         self.counts = counts
@@ -65,10 +50,7 @@ class PostingsBlocks:
     def data(self, block: int) -> tuple[Any, Any, Any]:
         """Return a block's (id gaps, weights, values) as Whoosh pickled them."""
         start, end, compression = self._ranges[block]
-        raw = self._file.get(start, end - start)
-        # ISA-L inflates zlib's format in about 60% of zlib's time (13 against 21 µs a block).
-        data: tuple[Any, Any, Any] = pickle.loads(isal_zlib.decompress(raw) if compression else raw)
-        return data
+        return decode_block_data(self._file.get(start, end - start), compression)
 
     def read_all(self, with_values: bool) -> tuple[DocIds, npt.NDArray[np.float64], list[bytes]]:
         """Return every posting's id and weight, and (``with_values``) its value."""
@@ -130,23 +112,51 @@ def _ids(gaps: list[int], counts: list[int], last_ids: npt.NDArray[np.int64]) ->
     return np.cumsum(flat).astype(np.int32)
 
 
-def position_gaps(values: list[bytes]) -> list[list[int]]:
-    """Decode many Whoosh ``Positions`` values to their position gaps with one ``pickle.loads``.
+def values_for(matcher: Any, docs: npt.NDArray[np.int64]) -> tuple[DocIds, list[bytes]]:
+    """Return those of the sorted ``docs`` in a postings list, with their values, reading
+    only the blocks that hold them (a block's header says its last docnum)."""
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child  # the docs asked about are live ones
+    if type(matcher) is W3LeafMatcher:
+        return PostingsBlocks(matcher).values_at(docs)
+    found: list[int] = []
+    values: list[bytes] = []
+    for doc in docs.tolist():
+        if matcher.is_active() and matcher.id() < doc:
+            matcher.skip_to(doc)
+        if matcher.is_active() and matcher.id() == doc:
+            found.append(doc)
+            values.append(matcher.value())
+    return np.asarray(found, np.int32), values
 
-    Each value's pickled list (after its count and protocol mark) is spliced into one
-    pickled list of lists; values of any other shape are decoded one by one.
-    """
-    if not all(value[_INT_SIZE : _INT_SIZE + 3] == _GAPS_START for value in values):
-        return [_gaps_of(value) for value in values]
-    body = b"".join(
-        value[_INT_SIZE + 2 : -1] if value.endswith(b".") else value[_INT_SIZE + 2 :] for value in values
-    )
-    decoded: list[list[int]] = pickle.loads(b"\x80\x02](" + body + b"e.")
-    if len(decoded) != len(values):  # not the expected shape after all
-        return [_gaps_of(value) for value in values]
-    return decoded
 
+def read_postings(
+    matcher: Any, with_values: bool = False
+) -> tuple[DocIds, npt.NDArray[np.float64], list[bytes]]:
+    """Read a postings list into (ids, weights, values), a block at a time where possible.
 
-def _gaps_of(value: bytes) -> list[int]:
-    gaps: list[int] = pickle.loads(value[_INT_SIZE:] if value.endswith(b".") else value[_INT_SIZE:] + b".")
-    return gaps
+    Values (encoded positions) are read only when asked for."""
+    deleted: set[int] | frozenset[int] = frozenset()
+    if isinstance(matcher, FilterMatcher) and matcher._exclude:  # private: a filter of deleted ids
+        deleted = matcher._ids
+        matcher = matcher.child
+    values: list[bytes] = []
+    if type(matcher) is W3LeafMatcher:
+        id_array, weight_array, values = PostingsBlocks(matcher).read_all(with_values)
+    else:
+        flat_ids: list[int] = []
+        flat_weights: list[float] = []
+        while matcher.is_active():
+            flat_ids.append(matcher.id())
+            flat_weights.append(matcher.weight())
+            if with_values:
+                values.append(matcher.value())
+            matcher.next()
+        id_array = np.asarray(flat_ids, np.int32)
+        weight_array = np.asarray(flat_weights, np.float64)
+    if deleted:
+        keep = ~np.isin(id_array, np.fromiter(deleted, np.int32, len(deleted)))
+        id_array, weight_array = id_array[keep], weight_array[keep]
+        if with_values:
+            values = [value for value, kept in zip(values, keep.tolist(), strict=True) if kept]
+    return id_array, weight_array, values

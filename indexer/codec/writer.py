@@ -1,4 +1,4 @@
-"""A Whoosh segment writer for full builds: Whoosh's files, with less work per posting.
+"""Full builds' segment writer: Whoosh's files, with less work per posting.
 
 Whoosh's ``SegmentWriter`` passes each posting through a pool as a tuple, sorts all
 of them at commit, reads each posting's field length back from the file it has just
@@ -7,316 +7,33 @@ collects text fields' tokens as arrays of term ids and positions and makes them 
 postings with NumPy (:class:`TextPostings`, :func:`~indexer.codec.postings.group_postings`),
 keeps the other fields' postings together by term (remembering what each repeated
 value indexes to), keeps field lengths in memory, and writes each term's postings,
-term info and terms table entry in one go (:meth:`BlockPostingsWriter.write_term`;
-text fields' terms a whole field at a time, :class:`~indexer.codec.blocks.FieldBlocks`).
+term info and terms table entry in one go through :class:`~indexer.codec.postings_writer.BuildCodec`.
 A search reads from its segments exactly what it reads from Whoosh's
-(``tests/test_writer.py`` compares everything); only the postings file differs: it is
-smaller (see :class:`BlockPostingsWriter`). Postings blocks and stored fields are
-compressed with ISA-L (:data:`COMPRESSION`), which writes zlib's format.
+(``tests/test_writer.py`` compares everything).
 
 For a fresh index only: it neither merges segments nor replaces documents.
 :func:`indexer.codec.parallel.write_fresh_index` runs several writers at once.
+Subclasses ``SegmentWriter`` and uses its private methods: checked against
+whoosh-reloaded 2.7.5 (:data:`indexer.codec.WHOOSH_VERSION`).
 """
 
 from __future__ import annotations
 
-import pickle
-import struct
-from array import array
 from collections.abc import Sequence
-from hashlib import md5
-from operator import sub
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from isal import isal_zlib
-from whoosh.codec.whoosh3 import (
-    WHOOSH3_HEADER_MAGIC,
-    W3Codec,
-    W3FieldWriter,
-    W3PerDocWriter,
-    W3PostingsWriter,
-    W3Segment,
-)
+from whoosh.codec.whoosh3 import W3Segment
 from whoosh.fields import FieldType
-from whoosh.filedb.filetables import OrderedHashWriter
 from whoosh.index import Index
-from whoosh.system import _INT_SIZE, pack_int, pack_long, pack_ushort
-from whoosh.util.numeric import length_to_byte as whoosh_length_to_byte
 from whoosh.writing import SegmentWriter
 
 from indexer.analysis import term_text
 from indexer.codec.blocks import FieldBlocks
 from indexer.codec.postings import Numbers, TermIds, ascending_by_term, group_postings
+from indexer.codec.postings_writer import BuildCodec
 from indexer.schema import Posting, TextField
-
-# Postings blocks are compressed with ISA-L at its default level, stored fields at
-# Whoosh's level 3 (ISA-L's best). Its output is zlib's format, which readers decompress
-# as ever. On the first half of DOJ: postings blocks 1.84 s (zlib level 1) -> 0.71 s,
-# stored fields 0.62 s (zlib level 3) -> 0.25 s, for the same sizes.
-COMPRESSION = isal_zlib.ISAL_DEFAULT_COMPRESSION
-
-# Smaller block data is stored as it is (the block says so): the fixed cost per call
-# dominates there, for few bytes saved. On DOJ, blocks under 512 bytes are 57% of the
-# blocks and a fifth of zlib's compression time, yet compressing them saves 5.6 of 134 MB.
-COMPRESS_FROM_BYTES = 512
-
-# Whoosh's length_to_byte (a bisect per call), looked up for common lengths.
-_LENGTH_BYTES = [whoosh_length_to_byte(length) for length in range(1 << 14)]
-
-
-def length_to_byte(length: int | None) -> int:
-    """Whoosh's one-byte approximation of a field length (0 for ``None``)."""
-    if length is None:
-        return 0
-    return _LENGTH_BYTES[length] if length < len(_LENGTH_BYTES) else whoosh_length_to_byte(length)
-
-
-# W3TermInfo's fixed part: flags, weight, doc frequency, min and max length bytes,
-# max weight, first and last id.
-_TERM_INFO = struct.Struct("!BfIBBfII")
-# A terms table entry starts with the key's and the value's lengths.
-_KEY_VALUE_LENGTHS = struct.Struct("!ii")
-
-
-class BlockPostingsWriter(W3PostingsWriter):
-    """Whoosh's postings writer, writing a whole term at once (:meth:`write_term`); it
-    pickles each block's data with the current pickle protocol and leaves small
-    blocks uncompressed.
-
-    Whoosh pickles block data with protocol 2, which turns every bytes value (the
-    encoded positions) into a ``codecs.encode`` call on a Latin-1 string: slow to
-    write and to read, and twice the size after compression. Whoosh reads any
-    protocol (``pickle.loads``) and an uncompressed block, so the format is unchanged.
-    """
-
-    def __init__(self, postfile: Any, **kwargs: Any) -> None:
-        super().__init__(_CountingFile(postfile), **kwargs)
-
-    def write_term(
-        self,
-        fixed_size: int | None,
-        ids: Sequence[int],
-        weights: Sequence[float],
-        values: Sequence[bytes],
-        lengths: Sequence[int],
-    ) -> bytes:
-        """Write one term's postings (ascending ids) as ``add_posting`` and
-        ``finish_postings`` would; return the term info's bytes (``W3TermInfo.to_bytes``).
-
-        Whoosh's writer keeps a block object and a term info object per term and
-        updates them per posting; here each block's statistics come from slices.
-        """
-        offset = self._postfile.tell()
-        limit, level, count = self._blocklimit, self._compression, len(ids)
-        if count <= limit:  # most terms: one block
-            block, total, maxweight, minlength, maxlength = _block(
-                ids, weights, values, lengths, fixed_size, level, True
-            )
-            data = WHOOSH3_HEADER_MAGIC + block
-        else:
-            chunks = [WHOOSH3_HEADER_MAGIC]
-            # The term's statistics, as W3TermInfo.add_block sums them block by block.
-            total, maxweight, minlength, maxlength = 0, 0, None, 0
-            for start in range(0, count, limit):
-                end = start + limit
-                block, block_total, block_maxweight, block_minlength, block_maxlength = _block(
-                    ids[start:end],
-                    weights[start:end],
-                    values[start:end],
-                    lengths[start:end],
-                    fixed_size,
-                    level,
-                    end >= count,
-                )
-                chunks.append(block)
-                total += block_total
-                maxweight = max(maxweight, block_maxweight)
-                if block_minlength is not None:
-                    minlength = block_minlength if minlength is None else min(minlength, block_minlength)
-                maxlength = max(maxlength, block_maxlength)
-            data = b"".join(chunks)
-        self._postfile.write(data)
-        head = _TERM_INFO.pack(
-            False,
-            total,
-            count,
-            length_to_byte(minlength),
-            length_to_byte(maxlength),
-            maxweight,
-            ids[0],
-            ids[-1],
-        )
-        return head + pack_long(offset) + pack_int(len(data))
-
-    def write_blocks(self, blocks: FieldBlocks, term: int) -> bytes:
-        """Write term number ``term`` of ``blocks`` as :meth:`write_term` would write its
-        postings; return its term info's bytes."""
-        offset = self._postfile.tell()
-        data = blocks.write_term(term, self._compression, COMPRESS_FROM_BYTES)
-        self._postfile.write(data)
-        total, maxweight, shortest, longest, first, last = blocks.stats(term)
-        head = _TERM_INFO.pack(
-            False, total, blocks.doc_frequencies[term], shortest, longest, maxweight, first, last
-        )
-        return head + pack_long(offset) + pack_int(len(data))
-
-
-# A written block and its statistics: total weight, max weight, min length (None
-# if no lengths) and max length.
-Block = tuple[bytes, float, float, int | None, int]
-
-
-def _block(
-    ids: Sequence[int],
-    weights: Sequence[float],
-    values: Sequence[bytes],
-    lengths: Sequence[int],
-    fixed_size: int | None,
-    level: int,
-    last: bool,
-) -> Block:
-    """One block of a term's postings as ``W3PostingsWriter`` writes it (length,
-    negative for a term's last block, info, data) and its statistics."""
-    stored = array("f", weights)  # Whoosh keeps weights as 32-bit floats
-    first = stored[0]
-    if stored.count(first) == len(stored):
-        mini_weights: Any = None if first == 1.0 else first
-    else:
-        mini_weights = tuple(stored)
-    if 0 in lengths:  # a length of 0 (a field that is not scored) is no length
-        present = [length for length in lengths if length]
-        minlength = min(present) if present else None
-        maxlength = max(present, default=0)
-    else:
-        minlength, maxlength = min(lengths), max(lengths)
-    mini_values: Any
-    if fixed_size is None or fixed_size < 0:
-        mini_values = tuple(values) if all(values) else tuple(value for value in values if value)
-    elif fixed_size == 0:
-        mini_values = None
-    else:
-        mini_values = b"".join(values)
-    # Ids are delta-encoded from 0 within each block.
-    mini_ids = (ids[0], *map(sub, ids[1:], ids))
-    data = pickle.dumps((mini_ids, mini_weights, mini_values), pickle.HIGHEST_PROTOCOL)
-    compression = level if len(data) >= COMPRESS_FROM_BYTES else 0
-    if compression:
-        data = isal_zlib.compress(data, compression)
-    # add_posting keeps the first greatest weight, starting from the int 0.
-    maxweight = max(0, max(weights))
-    info = (len(ids), ids[-1], maxweight, compression, length_to_byte(minlength), length_to_byte(maxlength))
-    infobytes = pickle.dumps(info, 2)
-    blocklength = len(infobytes) + len(data)
-    written = pack_int(-blocklength if last else blocklength) + infobytes + data
-    return written, sum(stored), maxweight, minlength, maxlength
-
-
-class _CountingFile:
-    """The postings file as the postings writer uses it, counting its position instead
-    of asking the system twice per term."""
-
-    def __init__(self, file: Any) -> None:
-        self._file = file
-        self._position: int = file.tell()
-
-    def tell(self) -> int:
-        return self._position
-
-    def write(self, data: bytes) -> None:
-        self._file.write(data)
-        self._position += len(data)
-
-    def write_int(self, number: int) -> None:
-        self._file.write_int(number)
-        self._position += _INT_SIZE
-
-
-class _TermsTable(OrderedHashWriter):
-    """Whoosh's terms table writer, adding a key with fewer calls and file writes."""
-
-    lastkey: bytes
-
-    def add(self, key: bytes, value: bytes) -> None:
-        """Add a key (greater than the last) and its value, as Whoosh's ``add`` does."""
-        if key <= self.lastkey:
-            raise ValueError(f"Keys must increase: {self.lastkey!r}..{key!r}")
-        position = self.dbfile.tell()
-        self.index.append(position)
-        self.dbfile.write(_KEY_VALUE_LENGTHS.pack(len(key), len(value)) + key + value)
-        # Whoosh's md5_hash: the digest's low 32 bits.
-        hashed = int.from_bytes(md5(key, usedforsecurity=False).digest()[-4:], "big")
-        self.buckets[hashed & 255].append((hashed, position))
-        self.lastkey = key
-
-
-class BlockFieldWriter(W3FieldWriter):
-    """Whoosh's field writer, adding a term's postings in blocks."""
-
-    def __init__(self, codec: W3Codec, storage: Any, segment: W3Segment) -> None:
-        super().__init__(codec, storage, segment)
-        self._tindex.__class__ = _TermsTable  # the same object, with the faster add
-
-    def add_term(
-        self,
-        btext: bytes,
-        ids: Sequence[int],
-        weights: Sequence[float],
-        values: Sequence[bytes],
-        lengths: Sequence[int],
-    ) -> None:
-        """Add a term of the current field with all its postings, in place of
-        ``start_term``, ``add`` per posting and ``finish_term``."""
-        info = self._postwriter.write_term(self._format.fixed_value_size(), ids, weights, values, lengths)
-        self._tindex.add(pack_ushort(self._fieldid) + btext, info)
-
-    @property
-    def block_limit(self) -> int:
-        """The most postings in one block."""
-        return int(self._postwriter._blocklimit)
-
-    def add_blocks(self, btext: bytes, blocks: FieldBlocks, term: int) -> None:
-        """Add a term of the current (text) field: term number ``term`` of ``blocks``."""
-        self._tindex.add(pack_ushort(self._fieldid) + btext, self._postwriter.write_blocks(blocks, term))
-
-
-class BuildPerDocWriter(W3PerDocWriter):
-    """Whoosh's per-document writer, compressing stored fields with ISA-L."""
-
-    def __init__(self, codec: W3Codec, storage: Any, segment: W3Segment) -> None:
-        super().__init__(codec, storage, segment)
-        # A PickleColumn's writer around a CompressedBytesColumn's, which calls
-        # ``compress(data, 3)``: ISA-L's level 3 is its best.
-        self._get_column("_stored")._child._compress = isal_zlib.compress
-
-
-class BuildCodec(W3Codec):
-    """Whoosh's codec with the block and per-document writers; the segments it makes
-    name plain :class:`W3Codec` (with Whoosh's settings), so reading an index, or adding
-    to it later, needs nothing from this module."""
-
-    def __init__(self) -> None:
-        super().__init__(compression=COMPRESSION)
-
-    def per_document_writer(self, storage: Any, segment: W3Segment) -> BuildPerDocWriter:
-        return BuildPerDocWriter(self, storage, segment)
-
-    def field_writer(self, storage: Any, segment: W3Segment) -> BlockFieldWriter:
-        return BlockFieldWriter(self, storage, segment)
-
-    def postings_writer(self, dbfile: Any, byteids: bool = False) -> BlockPostingsWriter:
-        return BlockPostingsWriter(
-            dbfile,
-            blocklimit=self._blocklimit,
-            byteids=byteids,
-            compression=self._compression,
-            inlinelimit=self._inlinelimit,
-        )
-
-    def new_segment(self, storage: Any, indexname: str) -> W3Segment:
-        return W3Segment(W3Codec(), indexname)
-
 
 # A term's postings, in the order documents were added, flat: id, weight, value, id, ...
 TermPostings = list[Any]
@@ -521,3 +238,26 @@ class BuildWriter(SegmentWriter):
             ids = postings[0::3]
             term_lengths = [field_lengths[i] for i in ids] if field_lengths else [0] * len(ids)
             self.fieldwriter.add_term(term, ids, postings[1::3], postings[2::3], term_lengths)
+
+    # -- SegmentWriter's private steps, named for the parallel build -------------------
+    # Checked against whoosh-reloaded 2.7.5: ``_added``, ``_finalize_segment``,
+    # ``_close_segment``, ``_commit_toc`` and ``_finish`` are SegmentWriter's own.
+
+    @property
+    def has_documents(self) -> bool:
+        """Whether any document was added to this writer's segment."""
+        return bool(self._added)
+
+    def finish_segment(self) -> W3Segment:
+        """Write out this writer's segment and return it, without committing the index."""
+        segment: W3Segment = self._finalize_segment()
+        return segment
+
+    def close_empty_segment(self) -> None:
+        """Close this writer's segment when no document was added to it."""
+        self._close_segment()
+
+    def commit_segments(self, segments: list[W3Segment]) -> None:
+        """Commit ``segments`` (in document order) as the index's, and release the lock."""
+        self._commit_toc(segments)
+        self._finish()

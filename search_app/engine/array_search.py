@@ -10,7 +10,6 @@ are run by Whoosh's own matchers, so every query gives Whoosh's answer, faster.
 
 from __future__ import annotations
 
-import itertools
 import math
 import random
 import threading
@@ -20,16 +19,15 @@ from typing import Any, cast
 import numpy as np
 import numpy.typing as npt
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.formats import Positions
-from whoosh.matching import FilterMatcher
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher, TimeLimit
 
-from indexer.codec.postings_reader import PostingsBlocks, position_gaps
-
-DocIds = npt.NDArray[np.int32]
-Scores = npt.NDArray[np.float64]
+from indexer.codec.layout import position_gaps
+from indexer.codec.postings_reader import read_postings, values_for
+from indexer.codec.whoosh_private import bm25f_field_b
+from search_app.engine.matches import DocIds, Matches, intersection, union
+from search_app.engine.position_table import PositionTable, ascending, common
 
 # Bytes of postings kept in memory per worker and generation (ids, weights and, for
 # phrases, position tables); words picked at random are dropped when it is full. By
@@ -44,47 +42,16 @@ SMALL_POSTINGS = 8192
 _POSITION_BIAS = 1 << 16
 
 
-class Matches:
-    """Sorted document numbers with one score each."""
-
-    __slots__ = ("ids", "scores")
-
-    def __init__(self, ids: DocIds, scores: Scores) -> None:
-        self.ids = ids
-        self.scores = scores
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    @classmethod
-    def empty(cls) -> Matches:
-        return cls(np.empty(0, np.int32), np.empty(0, np.float64))
-
-    def subset(self, ids: DocIds) -> Matches:
-        """Return the matches whose ids are in ``ids`` (a sorted subset of this one's)."""
-        keep = np.isin(self.ids, ids, assume_unique=True)
-        return Matches(self.ids[keep], self.scores[keep])
-
-    def top(self, count: int) -> tuple[DocIds, Scores]:
-        """Return the ``count`` best ids and scores, best first (ties by document number)."""
-        if count < len(self.ids):
-            part = np.argpartition(-self.scores, count - 1)[:count]
-        else:
-            part = np.arange(len(self.ids))
-        order = part[np.lexsort((self.ids[part], -self.scores[part]))]
-        return self.ids[order], self.scores[order]
-
-
-class VectorSearcher:
+class ArraySearcher:
     """Evaluate queries against one Whoosh searcher (one index generation)."""
 
     def __init__(self, searcher: Searcher, cache_bytes: int = MIN_POSTINGS_CACHE_BYTES) -> None:
         weighting = searcher.weighting
         if not isinstance(weighting, BM25F):
-            raise TypeError("vector search models BM25F scoring only")
+            raise TypeError("array search models BM25F scoring only")
         self.searcher = searcher
         self.B, self.K1 = weighting.B, weighting.K1
-        self.field_B: dict[str, float] = dict(weighting._field_B)
+        self.field_B = bm25f_field_b(weighting)
         self.doc_count = searcher.reader().doc_count_all()
         self._segments = _segments(searcher)
         self._lengths: dict[str, npt.NDArray[np.float64]] = {}
@@ -112,10 +79,10 @@ class VectorSearcher:
         if isinstance(q, type(wq.NullQuery)):
             return Matches.empty()
         if isinstance(q, wq.Or) and type(q) is wq.Or and q.minmatch in (0, 1) and q.scale is None:
-            return self._boosted(_union([self._run(deadline, sub) for sub in q.subqueries]), q.boost)
+            return self._boosted(union([self._run(deadline, sub) for sub in q.subqueries]), q.boost)
         if type(q) is wq.And and not any(isinstance(sub, wq.Not) for sub in q.subqueries):
             parts = [self._run(deadline, sub) for sub in q.subqueries]
-            return self._boosted(_intersection(parts), q.boost)
+            return self._boosted(intersection(parts), q.boost)
         if type(q) is wq.Phrase and q.slop == 1:
             return self._phrase(q)
         if type(q) is wq.AndNot:
@@ -167,7 +134,7 @@ class VectorSearcher:
         field = schema[q.fieldname]
         words = [field.to_bytes(word) for word in q.words]
         parts = [self._term(wq.Term(q.fieldname, word)) for word in q.words]
-        both = _intersection(parts)
+        both = intersection(parts)
         if not len(both):
             return both
         # A key per (release, position of the phrase's first word) where every word so far
@@ -177,11 +144,11 @@ class VectorSearcher:
         candidates = both.ids
         for offset in sorted(range(len(words)), key=lambda i: len(parts[i])):
             docs, positions = self._positions_at(q.fieldname, words[offset], candidates)
-            word_keys = _ascending(
+            word_keys = ascending(
                 (docs.astype(np.int64) << 32) | (positions.astype(np.int64) - offset + _POSITION_BIAS)
             )
-            keys = word_keys if keys is None else _common(keys, word_keys)
-            candidates = _ascending((keys >> 32).astype(np.int32))
+            keys = word_keys if keys is None else common(keys, word_keys)
+            candidates = ascending((keys >> 32).astype(np.int32))
             if not len(candidates):
                 break
         keep = np.isin(both.ids, candidates, assume_unique=True)
@@ -239,7 +206,7 @@ class VectorSearcher:
             if (field, btext) not in reader:
                 continue
             local = docs[(docs >= offset) & (docs < offset + reader.doc_count_all())] - offset
-            ids, segment_values = _values_for(reader.postings(field, btext), local)
+            ids, segment_values = values_for(reader.postings(field, btext), local)
             found.append(ids + offset)
             values.extend(segment_values)
         return (np.concatenate(found) if found else np.empty(0, np.int32)), values
@@ -258,7 +225,7 @@ class VectorSearcher:
             reader = subsearcher.reader()
             if (field, btext) not in reader:
                 continue
-            ids, _, values = _read_postings(reader.postings(field, btext), with_values=True)
+            ids, _, values = read_postings(reader.postings(field, btext), with_values=True)
             id_parts.append(ids + offset)
             lists.extend(position_gaps(values) if as_deltas else map(field_format.decode_positions, values))
         table = PositionTable(
@@ -295,7 +262,7 @@ class VectorSearcher:
             reader = subsearcher.reader()
             if (field, btext) not in reader:
                 continue
-            ids, weights, _ = _read_postings(reader.postings(field, btext))
+            ids, weights, _ = read_postings(reader.postings(field, btext))
             id_parts.append(ids + offset)
             weight_parts.append(weights)
         result = (
@@ -345,96 +312,10 @@ def _size_of(value: tuple[DocIds, Any]) -> int:
     return int(ids.nbytes + rest.nbytes)
 
 
-class PositionTable:
-    """A word's positions in every release holding it: flat arrays, one slice per release."""
-
-    def __init__(self, ids: DocIds, positions: list[list[int]], gaps: bool = False) -> None:
-        """``positions`` per release, as positions or (``gaps``) as gaps from the previous one."""
-        self.ids = ids
-        # 32-bit counts and starts: a table is sized by its releases as much as by its positions.
-        counts = np.fromiter(map(len, positions), np.int32, len(positions))
-        self.starts = np.concatenate(([0], np.cumsum(counts, dtype=np.int64)[:-1])).astype(np.int32)
-        self.counts = counts
-        flat = np.fromiter(itertools.chain.from_iterable(positions), np.int64, int(counts.sum()))
-        if gaps and len(flat):
-            # Sums within each release: the overall running sum less its value before the release.
-            running = np.cumsum(flat)
-            before = np.where(self.starts > 0, running[np.maximum(self.starts - 1, 0)], 0)
-            flat = running - np.repeat(before, counts)
-        self.positions = flat.astype(np.int32)
-
-    @property
-    def nbytes(self) -> int:
-        return int(self.ids.nbytes + self.starts.nbytes + self.counts.nbytes + self.positions.nbytes)
-
-    def gather(self, docs: DocIds) -> tuple[DocIds, npt.NDArray[np.int32]]:
-        """Return (release, position) pairs for those of the sorted ``docs`` that hold the word."""
-        if not len(self.ids) or not len(docs):
-            return np.empty(0, np.int32), np.empty(0, np.int32)
-        at = np.minimum(np.searchsorted(self.ids, docs), len(self.ids) - 1)
-        at = at[self.ids[at] == docs]
-        counts = self.counts[at]
-        total = int(counts.sum())
-        # Indexes of every position of the selected releases, without a Python loop.
-        steps = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-        index = np.repeat(self.starts[at], counts) + steps
-        return np.repeat(self.ids[at], counts), self.positions[index]
-
-
 def _segments(searcher: Searcher) -> list[tuple[Searcher, int]]:
     if searcher.subsearchers:
         return list(searcher.subsearchers)
     return [(searcher, 0)]
-
-
-def _values_for(matcher: Any, docs: npt.NDArray[np.int64]) -> tuple[DocIds, list[bytes]]:
-    """Return those of the sorted ``docs`` in a postings list, with their values, reading
-    only the blocks that hold them (a block's header says its last docnum)."""
-    if isinstance(matcher, FilterMatcher):
-        matcher = matcher.child  # the docs asked about are live ones
-    if type(matcher) is W3LeafMatcher:
-        return PostingsBlocks(matcher).values_at(docs)
-    found: list[int] = []
-    values: list[bytes] = []
-    for doc in docs.tolist():
-        if matcher.is_active() and matcher.id() < doc:
-            matcher.skip_to(doc)
-        if matcher.is_active() and matcher.id() == doc:
-            found.append(doc)
-            values.append(matcher.value())
-    return np.asarray(found, np.int32), values
-
-
-def _read_postings(
-    matcher: Any, with_values: bool = False
-) -> tuple[DocIds, npt.NDArray[np.float64], list[bytes]]:
-    """Read a postings list into (ids, weights, values), a block at a time where possible.
-
-    Values (encoded positions) are read only when asked for."""
-    deleted: set[int] | frozenset[int] = frozenset()
-    if isinstance(matcher, FilterMatcher) and matcher._exclude:
-        deleted = matcher._ids
-        matcher = matcher.child
-    values: list[bytes] = []
-    if type(matcher) is W3LeafMatcher:
-        id_array, weight_array, values = PostingsBlocks(matcher).read_all(with_values)
-    else:
-        flat_ids: list[int] = []
-        flat_weights: list[float] = []
-        while matcher.is_active():
-            flat_ids.append(matcher.id())
-            flat_weights.append(matcher.weight())
-            if with_values:
-                values.append(matcher.value())
-            matcher.next()
-        id_array = np.asarray(flat_ids, np.int32)
-        weight_array = np.asarray(flat_weights, np.float64)
-    if deleted:
-        keep = ~np.isin(id_array, np.fromiter(deleted, np.int32, len(deleted)))
-        id_array, weight_array = id_array[keep], weight_array[keep]
-        if with_values:
-            values = [value for value, kept in zip(values, keep.tolist(), strict=True) if kept]
-    return id_array, weight_array, values
 
 
 def postings_cache_bytes(index_bytes: int, configured_mb: int | None = None) -> int:
@@ -443,50 +324,3 @@ def postings_cache_bytes(index_bytes: int, configured_mb: int | None = None) -> 
     if configured_mb is not None:
         return configured_mb << 20
     return min(MAX_POSTINGS_CACHE_BYTES, max(MIN_POSTINGS_CACHE_BYTES, index_bytes // 8))
-
-
-def _ascending(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
-    """Return the distinct values in ascending order; for values already in order (position
-    keys are, as a table gathers them), without sorting."""
-    if len(values) < 2:
-        return values
-    steps = values[1:] > values[:-1]
-    if steps.all():
-        return values
-    if (values[1:] >= values[:-1]).all():
-        return values[np.concatenate(([True], steps))]
-    return np.unique(values)
-
-
-def _common(left: npt.NDArray[np.int64], right: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """Return the values in both ascending, distinct arrays: the smaller one looked up in the larger."""
-    if len(left) > len(right):
-        left, right = right, left
-    if not len(left):
-        return left
-    at = np.minimum(np.searchsorted(right, left), len(right) - 1)
-    return left[right[at] == left]
-
-
-def _union(parts: list[Matches]) -> Matches:
-    parts = [part for part in parts if len(part)]
-    if not parts:
-        return Matches.empty()
-    if len(parts) == 1:
-        return Matches(parts[0].ids, parts[0].scores.copy())
-    ids = np.concatenate([part.ids for part in parts])
-    scores = np.concatenate([part.scores for part in parts])
-    unique, inverse = np.unique(ids, return_inverse=True)
-    summed = np.bincount(inverse, weights=scores, minlength=len(unique)).astype(np.float64)
-    return Matches(unique.astype(np.int32), summed)
-
-
-def _intersection(parts: list[Matches]) -> Matches:
-    if not parts or any(not len(part) for part in parts):
-        return Matches.empty()
-    parts = sorted(parts, key=len)
-    ids, scores = parts[0].ids, parts[0].scores.copy()
-    for part in parts[1:]:
-        common, left, right = np.intersect1d(ids, part.ids, assume_unique=True, return_indices=True)
-        ids, scores = common, scores[left] + part.scores[right]
-    return Matches(ids.astype(np.int32), scores)

@@ -7,12 +7,13 @@ import re
 from nltk.metrics.distance import edit_distance
 from whoosh.searching import Searcher
 
-from indexer.analysis import WORD_PATTERN, normalize_word
+from indexer.analysis import normalize_word
+from indexer.schema import EXACT_FIELDS
+from indexer.word_shapes import OPERATOR_WORDS, WORD_PATTERN
 
-SPELLING_FIELDS = ("title_exact", "body_exact")
+SPELLING_FIELDS = tuple(EXACT_FIELDS.values())  # unstemmed: suggestions are real words
 # Words shorter than this are left alone: too many close neighbours to guess well.
 MIN_WORD_LENGTH = 4
-OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
 
 
 class SpellingSuggester:
@@ -39,7 +40,7 @@ class SpellingSuggester:
         for match in re.finditer(WORD_PATTERN, text):
             pieces.append(text[position : match.start()])
             position = match.end()
-            is_syntax = match.group() in OPERATORS or text.startswith(":", match.end())
+            is_syntax = match.group() in OPERATOR_WORDS or text.startswith(":", match.end())
             better = None if is_syntax else self.correct(normalize_word(match.group()))
             pieces.append(better or match.group())
             changed = changed or better is not None

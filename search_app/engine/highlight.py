@@ -19,10 +19,11 @@ import threading
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from indexer.analysis import HYPHENS, STOP_WORDS, WORD_RE, cached_stem, normalize_word
+from indexer.analysis import STOP_WORDS, WORD_RE, cached_stem, normalize_word
+from indexer.schema import EXACT_FIELDS
+from indexer.word_shapes import APOSTROPHE_CLASS, APOSTROPHES, FAST_WORD_PATTERN, HYPHEN_CLASS, HYPHENS
 
 STEMMED_FIELDS = frozenset({"title", "body", "extra_text"})
-EXACT_FIELDS = frozenset({"title_exact", "body_exact"})
 SNIPPET_CHARS = 240
 SNIPPET_FRAGMENTS = 2
 SNIPPET_SCAN_CHARS = 3000
@@ -76,7 +77,7 @@ class MatchTerms:
         for field, text in terms:
             if field in STEMMED_FIELDS:
                 self.stems.add(text)
-            elif field in EXACT_FIELDS:
+            elif field in EXACT_FIELDS.values():
                 self.exact.add(text)
         self._forms: set[str] = set()
         self._version = -1
@@ -197,11 +198,9 @@ def _ascii_spans(text: str, terms: MatchTerms) -> list[Span]:
 
 # A run of words joined by hyphens, as the tokenizer joins them into a compound.
 # Possessive quantifiers and a start only at a token's start keep the scan linear.
-_APOSTROPHES = frozenset("'\u2018\u2019\u02bc\u2032")
-_APOSTROPHE_CLASS = "[" + "".join(sorted(_APOSTROPHES)) + "]"
-_HYPHEN_CLASS = "[" + "".join(re.escape(hyphen) for hyphen in sorted(HYPHENS)) + "]"
-_WORD = rf"\w++(?:{_APOSTROPHE_CLASS}\w++)*+"
-COMPOUND_RE = re.compile(rf"(?<!\w)(?<!\w{_APOSTROPHE_CLASS}){_WORD}(?:{_HYPHEN_CLASS}{_WORD})++")
+COMPOUND_RE = re.compile(
+    rf"(?<!\w)(?<!\w{APOSTROPHE_CLASS}){FAST_WORD_PATTERN}(?:{HYPHEN_CLASS}{FAST_WORD_PATTERN})++"
+)
 
 
 def _is_word_char(char: str) -> bool:
@@ -216,9 +215,9 @@ def _occurrences(text: str, written: str) -> Iterable[int]:
         after = at + size
         if not (
             (at > 0 and _is_word_char(text[at - 1]))
-            or (at > 1 and text[at - 1] in _APOSTROPHES and _is_word_char(text[at - 2]))
+            or (at > 1 and text[at - 1] in APOSTROPHES and _is_word_char(text[at - 2]))
             or (after < end and _is_word_char(text[after]))
-            or (after + 1 < end and text[after] in _APOSTROPHES and _is_word_char(text[after + 1]))
+            or (after + 1 < end and text[after] in APOSTROPHES and _is_word_char(text[after + 1]))
         ):
             yield at
         at = text.find(written, at + 1)

@@ -23,7 +23,9 @@ from whoosh import query as wq
 from whoosh.fields import ID, KEYWORD, TEXT, Schema
 from whoosh.reading import IndexReader
 
-from indexer.analysis import WORD_PATTERN
+from indexer.codec.whoosh_private import whoosh_expansions
+from indexer.schema import EXACT_FIELDS
+from indexer.word_shapes import APOSTROPHE_CLASS, COMPOUND_PATTERN, OPERATOR_WORDS
 from search_app.engine.lexicon import lexicon
 from search_app.engine.variants import SEARCH_FIELDS, NameVariants
 
@@ -38,13 +40,11 @@ FUZZY_PREFIX = 2
 SYNTAX_CHARACTERS = re.compile(r"[\"()\[\]{}^~*?:+\-\\]")
 NEGATION = re.compile(r"(^|\s)(-\S|NOT\s)")
 FIELD_ALIASES = {"tags": ["tag"]}
-EXACT_FIELDS = {"title": "title_exact", "body": "body_exact"}
-APOSTROPHE_CLASS = "['\u2018\u2019\u02bc\u2032]"
 # A quoted phrase (maybe field-scoped); a hyphenated word, or a word with an apostrophe,
 # that is neither field-scoped nor negated nor a pattern.
 REWRITE = re.compile(
     rf'(?P<field>\b\w+:)?"(?P<phrase>[^"]+)"'
-    rf"|(?<![\w:\-'])(?P<compound>{WORD_PATTERN}(?:[-\u2010\u2011]{WORD_PATTERN})+)(?![\w*~])"
+    rf"|(?<![\w:\-'])(?P<compound>{COMPOUND_PATTERN})(?![\w*~])"
     rf"|(?<![\w:\-'])(?P<apostrophe>\w+(?:{APOSTROPHE_CLASS}\w+)+)(?![\w*~])"
 )
 
@@ -101,9 +101,6 @@ def rewrite(text: str) -> str:
         return match.group(0)
 
     return REWRITE.sub(replace, text)
-
-
-OPERATOR_WORDS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
 
 
 def parse_query(
@@ -186,13 +183,13 @@ def _expansions(node: wq.Query, reader: IndexReader) -> list[str | bytes]:
     if field not in reader.schema:
         return []
     if not isinstance(reader.schema[field], TEXT | KEYWORD | ID):  # dates and numbers: Whoosh's way
-        return list(node._btexts(reader))
+        return list(whoosh_expansions(node, reader))
     if isinstance(node, wq.FuzzyTerm):
         return list(lexicon(reader, field).within(node.text, node.maxdist, node.prefixlength))
     if isinstance(node, wq.Prefix):
         return list(lexicon(reader, field).with_prefix(node.text))
-    # Wildcards: Whoosh's own matching (a private method, stable across Whoosh 2.7.x).
-    return list(node._btexts(reader))
+    # Wildcards: Whoosh's own matching.
+    return list(whoosh_expansions(node, reader))
 
 
 def schema_text(reader: IndexReader, field: str, word: bytes | str) -> str:

@@ -9,7 +9,6 @@ import datetime as dt
 import math
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -22,13 +21,14 @@ from whoosh.searching import Searcher, TimeLimit
 
 from indexer import settings
 from indexer.codec import mapped_segments
-from indexer.schema import KeywordListField, split_list
+from indexer.schema import DEFAULT_FACET_FIELDS, KeywordListField, split_list
 from indexer.store import Generation, IndexDamaged, IndexMissing, IndexStore
-from search_app.engine.array_search import Matches, Scores, VectorSearcher, postings_cache_bytes
+from search_app.engine.array_search import ArraySearcher, postings_cache_bytes
 from search_app.engine.completions import Completion, Completions
 from search_app.engine.did_you_mean import SpellingSuggester
 from search_app.engine.doc_table import DocIds, DocTable
 from search_app.engine.highlight import MatchTerms, highlight_snippet, highlight_whole
+from search_app.engine.matches import Matches, Scores
 from search_app.engine.proximity import close_together
 from search_app.engine.query_reading import ParsedQuery, parse_query, plain_words
 from search_app.engine.variants import NameVariants
@@ -40,8 +40,9 @@ from search_app.service.contract import (
     SearchRequest,
     SearchResult,
 )
+from search_app.service.result_cache import ResultCache
 
-# Relevance-ranked pages within the first RERANK_DEPTH hits are re-ranked by proximity;
+# The first RERANK_DEPTH hits by relevance are re-ranked by proximity;
 # a release with the query's words within a few positions gets its score times PROXIMITY_BONUS.
 RERANK_DEPTH = 50
 PROXIMITY_BONUS = 1.5
@@ -56,7 +57,7 @@ class _Live:
 
     stamp: tuple[Any, ...]
     searcher: Searcher
-    vectors: VectorSearcher
+    matcher: ArraySearcher
     table: DocTable
     facet_fields: list[str]
     spelling: SpellingSuggester
@@ -111,33 +112,41 @@ class SearchService:
             if live is not None and stamp == live.stamp:
                 return live
             try:
-                generation = self.store.require_current()
-                generation.verify()
-                searcher = index.open_dir(str(generation.path)).searcher()
+                new = self._open_generation(stamp)
             except IndexMissing as exc:
                 raise IndexUnavailable(str(exc)) from None
             except IndexDamaged as exc:
                 raise IndexUnavailable(f"{exc} Run reindex to rebuild it.") from None
-            except Exception as exc:  # noqa: BLE001 - any failure to open is "unavailable"
+            except Exception as exc:  # noqa: BLE001 - any failure to open or read is "unavailable"
                 raise IndexUnavailable(f"The index at {self.store.root} cannot be read: {exc}") from None
-            meta = generation.metadata()
-            offered = meta.get("facet_fields", ["year", "tags", "source"])
-            facet_fields = [name for name in offered if name in searcher.schema]
-            new = _Live(
-                stamp=stamp,
-                searcher=searcher,
-                vectors=VectorSearcher(searcher, self._postings_cache_bytes(generation)),
-                table=DocTable(searcher, facet_fields),
-                facet_fields=facet_fields,
-                spelling=SpellingSuggester(searcher),
-                validator=_validator(generation, meta, searcher),
-            )
             old, self._live = self._live, new
             self._completions = None
             self._results.clear()
             if old is not None:
                 old.searcher.close()
             return new
+
+    def _open_generation(self, stamp: tuple[Any, ...]) -> _Live:
+        """Open the live generation and everything searched with it (any failure raises)."""
+        generation = self.store.require_current()
+        generation.verify()
+        searcher = index.open_dir(str(generation.path)).searcher()
+        try:
+            meta = generation.metadata()
+            offered = meta.get("facet_fields", list(DEFAULT_FACET_FIELDS))
+            facet_fields = [name for name in offered if name in searcher.schema]
+            return _Live(
+                stamp=stamp,
+                searcher=searcher,
+                matcher=ArraySearcher(searcher, self._postings_cache_bytes(generation)),
+                table=DocTable(searcher, facet_fields),
+                facet_fields=facet_fields,
+                spelling=SpellingSuggester(searcher),
+                validator=_validator(generation, meta, searcher),
+            )
+        except BaseException:
+            searcher.close()
+            raise
 
     def searcher(self) -> Searcher:
         """Return a searcher on the live generation, reopening it when it changed."""
@@ -184,7 +193,7 @@ class SearchService:
             if parsed.is_everything:
                 matches = Matches(table.live_ids, np.zeros(len(table.live_ids)))
             else:
-                matches = live.vectors.run(parsed.query, deadline)
+                matches = live.matcher.run(parsed.query, deadline)
         except TimeLimit:
             warnings.append(TIME_LIMIT_WARNING)
             matches = Matches.empty()
@@ -195,9 +204,15 @@ class SearchService:
         if sort == "relevance":
             if len(ids) != len(matches.ids):
                 matches = matches.subset(ids)
-            top, scores = matches.top(max(limit, RERANK_DEPTH) if limit <= RERANK_DEPTH else limit)
-            if limit <= RERANK_DEPTH:
-                top, scores = self._proximity_rerank(parsed, live.vectors, top, scores)
+            # The first RERANK_DEPTH hits are re-ranked whatever the page asked for, so a
+            # release's place never depends on per_page; boosts only raise scores, so the
+            # re-ranked head stays above the rest.
+            top, scores = matches.top(max(limit, RERANK_DEPTH))
+            head, head_scores = self._proximity_rerank(
+                parsed, live.matcher, top[:RERANK_DEPTH], scores[:RERANK_DEPTH]
+            )
+            top = np.concatenate((head, top[RERANK_DEPTH:]))
+            scores = np.concatenate((head_scores, scores[RERANK_DEPTH:]))
             page = list(zip(top[start:limit].tolist(), scores[start:limit].tolist(), strict=True))
         else:
             ordered = table.by_date(ids, newest_first=sort == "newest")
@@ -233,7 +248,7 @@ class SearchService:
         return ids
 
     def _proximity_rerank(
-        self, parsed: ParsedQuery, vectors: VectorSearcher, top: DocIds, scores: Scores
+        self, parsed: ParsedQuery, matcher: ArraySearcher, top: DocIds, scores: Scores
     ) -> tuple[DocIds, Scores]:
         """Re-rank the top hits: releases with the query's words close together move up.
 
@@ -243,7 +258,7 @@ class SearchService:
         words = plain_words(parsed.query)
         if not words or len(top) < 2:
             return top, scores
-        near = close_together(vectors.positions, words, top.tolist())
+        near = close_together(matcher.positions, words, top.tolist())
         boosted = scores * np.where(np.isin(top, list(near)), PROXIMITY_BONUS, 1.0)
         order = np.lexsort((top, -boosted))
         return top[order], boosted[order]
@@ -349,34 +364,6 @@ def _request_key(request: SearchRequest) -> tuple[Any, ...]:
     filters = tuple(sorted((name, tuple(values)) for name, values in request.filters.items()))
     dates = (request.date_from, request.date_to)
     return (request.q, request.page, request.per_page, request.sort, dates, filters)
-
-
-class ResultCache:
-    """The last few results of one generation, for the searches people repeat (a small LRU)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[Any, SearchResult] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Any) -> SearchResult | None:
-        with self._lock:
-            result = self._items.get(key)
-            if result is not None:
-                self._items.move_to_end(key)
-            return result
-
-    def put(self, key: Any, result: SearchResult) -> None:
-        if self.size <= 0:
-            return
-        with self._lock:
-            self._items[key] = result
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
 
 
 def _date_text(value: Any) -> str | None:

@@ -6,6 +6,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from search_app.service import IndexUnavailable
+from search_app.web.paths import is_machine_path
 
 
 def json_error(status: int, code: str, message: str, param: str | None = None) -> tuple[Response, int]:
@@ -15,7 +16,7 @@ def json_error(status: int, code: str, message: str, param: str | None = None) -
 
 def _wants_json() -> bool:
     """Tell whether this request is the API's or the feed's (machines), not a page (people)."""
-    return request.path.startswith("/api/") or request.path in ("/api", "/feed.atom")
+    return is_machine_path(request.path)
 
 
 def register(app: Flask) -> None:

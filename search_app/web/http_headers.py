@@ -21,19 +21,9 @@ from flask_compress import Compress
 from flask_cors import CORS
 
 from search_app.service import IndexUnavailable, SearchService
+from search_app.web.paths import MACHINE_PATHS, is_machine_path
 
 CORS_ENV = "RELEASE_SEARCH_CORS_ORIGINS"
-# Paths readable cross-origin and cached by the index generation.
-PUBLIC_PATHS = r"^/api(/.*)?$|^/feed\.atom$"
-
-
-def is_public(path: str) -> bool:
-    """Tell whether ``path`` is the API's or the feed's.
-
-    >>> [is_public(p) for p in ("/api", "/api/search", "/feed.atom", "/", "/apiary")]
-    [True, True, True, False, False]
-    """
-    return path in ("/api", "/feed.atom") or path.startswith("/api/")
 
 
 def cors_origins(setting: Any) -> list[str]:
@@ -75,7 +65,7 @@ def add_cache_headers(response: Response) -> Response:
         response.cache_control.public = True
         response.cache_control.max_age = current_app.config["STATIC_MAX_AGE"]
         return response
-    if not is_public(request.path) or request.method not in ("GET", "HEAD"):
+    if not is_machine_path(request.path) or request.method not in ("GET", "HEAD"):
         return response
     if cors_origins(current_app.config["CORS_ORIGINS"]) != ["*"]:
         response.vary.add("Origin")  # Access-Control-Allow-Origin depends on who asks
@@ -104,7 +94,7 @@ def register(app: Flask) -> None:
     app.config.setdefault("COMPRESS_MIN_SIZE", 500)
     CORS(
         app,
-        resources={PUBLIC_PATHS: {}},
+        resources={MACHINE_PATHS: {}},  # readable cross-origin
         origins=cors_origins(app.config["CORS_ORIGINS"]),
         methods=["GET", "HEAD", "OPTIONS"],
         expose_headers=["ETag"],

@@ -10,6 +10,7 @@ import click
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from indexer import codec
 from indexer.cli import index_dir_option
 from indexer.settings import INDEX_ENV
 
@@ -53,6 +54,10 @@ class GunicornServer(BaseApplication):
 @index_dir_option("Index directory to serve.")
 def main(host: str, port: int, workers: int, index_dir: Path) -> None:
     """Serve the search page and JSON API on http://HOST:PORT."""
+    try:
+        codec.check_whoosh_version()
+    except codec.UnsupportedWhoosh as exc:
+        raise click.ClickException(str(exc)) from None
     os.environ[INDEX_ENV] = str(index_dir.resolve())
     click.echo(f"Release Search on http://{host}:{port}/ (index {index_dir}, {workers} workers)", err=True)
     GunicornServer(

@@ -19,10 +19,11 @@ from whoosh.formats import Positions
 from whoosh.searching import Searcher
 
 from indexer import reindex
-from indexer.codec.postings_reader import PostingsBlocks, position_gaps
+from indexer.codec.layout import position_gaps
+from indexer.codec.postings_reader import PostingsBlocks
 from indexer.schema import split_list
-from search_app.engine import array_search as vector_search
-from search_app.engine.array_search import VectorSearcher
+from search_app.engine import array_search
+from search_app.engine.array_search import ArraySearcher
 from search_app.engine.query_reading import parse_query
 from search_app.service import SearchRequest, SearchService
 
@@ -32,7 +33,7 @@ VOCABULARY = WORDS.split()
 @pytest.fixture(scope="module")
 def updated_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An index of two segments with deleted releases: a full build, then an incremental run."""
-    folder = tmp_path_factory.mktemp("vector")
+    folder = tmp_path_factory.mktemp("arrays")
     corpus = synthetic_corpus(folder / "releases.jsonl", 400)
     reindex(corpus, folder / "ix")
     lines = corpus.read_text(encoding="utf-8").splitlines()
@@ -62,7 +63,7 @@ def assert_same_as_whoosh(service: SearchService, text: str) -> None:
     searcher = service.searcher()
     parsed = parse_query(text, searcher.schema, service.variants, searcher.reader())
     expected = whoosh_matches(searcher, parsed.query)
-    got = VectorSearcher(searcher).run(parsed.query)
+    got = ArraySearcher(searcher).run(parsed.query)
     assert got.ids.tolist() == sorted(expected), text
     assert np.allclose(got.scores, [expected[docnum] for docnum in got.ids.tolist()]), text
 
@@ -165,11 +166,11 @@ def test_a_repeated_search_is_answered_alike_and_a_new_generation_is_seen(tmp_pa
 
 def test_positions_looked_up_alone_equal_those_of_the_full_table(updated_index: Path) -> None:
     searcher = SearchService(updated_index).searcher()
-    vectors = VectorSearcher(searcher)
+    arrays = ArraySearcher(searcher)
     docs = sorted(whoosh_matches(searcher, wq.Term("body", "fraud")))[::3]
-    looked_up = vectors.positions("body", "fraud", docs)  # nothing cached: block by block
-    vectors.run(wq.Phrase("body", ["tax", "fraud"]))  # builds and caches the word's whole table
-    from_table = vectors.positions("body", "fraud", docs)
+    looked_up = arrays.positions("body", "fraud", docs)  # nothing cached: block by block
+    arrays.run(wq.Phrase("body", ["tax", "fraud"]))  # builds and caches the word's whole table
+    from_table = arrays.positions("body", "fraud", docs)
     assert looked_up == from_table and len(looked_up) == len(docs)
     assert all(positions == sorted(positions) for positions in looked_up.values())
 
@@ -220,5 +221,5 @@ def test_positions_decode_in_bulk_as_one_by_one(lists: list[list[int]]) -> None:
 def test_phrases_looked_up_release_by_release_match_as_whoosh_does(
     updated_index: Path, text: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(vector_search, "SMALL_POSTINGS", 0)  # decode only the candidates, never whole tables
+    monkeypatch.setattr(array_search, "SMALL_POSTINGS", 0)  # decode only the candidates, never whole tables
     assert_same_as_whoosh(SearchService(updated_index), text)

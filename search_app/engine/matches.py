@@ -1,0 +1,67 @@
+"""Matched releases as arrays: sorted document numbers with one score each, and the
+union and intersection that Boolean queries combine them with."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+DocIds = npt.NDArray[np.int32]
+Scores = npt.NDArray[np.float64]
+
+
+class Matches:
+    """Sorted document numbers with one score each."""
+
+    __slots__ = ("ids", "scores")
+
+    def __init__(self, ids: DocIds, scores: Scores) -> None:
+        self.ids = ids
+        self.scores = scores
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def empty(cls) -> Matches:
+        return cls(np.empty(0, np.int32), np.empty(0, np.float64))
+
+    def subset(self, ids: DocIds) -> Matches:
+        """Return the matches whose ids are in ``ids`` (a sorted subset of this one's)."""
+        keep = np.isin(self.ids, ids, assume_unique=True)
+        return Matches(self.ids[keep], self.scores[keep])
+
+    def top(self, count: int) -> tuple[DocIds, Scores]:
+        """Return the ``count`` best ids and scores, best first (ties by document number)."""
+        if count < len(self.ids):
+            part = np.argpartition(-self.scores, count - 1)[:count]
+        else:
+            part = np.arange(len(self.ids))
+        order = part[np.lexsort((self.ids[part], -self.scores[part]))]
+        return self.ids[order], self.scores[order]
+
+
+def union(parts: list[Matches]) -> Matches:
+    """Return the releases in any part, each scored with the sum of its scores."""
+    parts = [part for part in parts if len(part)]
+    if not parts:
+        return Matches.empty()
+    if len(parts) == 1:
+        return Matches(parts[0].ids, parts[0].scores.copy())
+    ids = np.concatenate([part.ids for part in parts])
+    scores = np.concatenate([part.scores for part in parts])
+    unique, inverse = np.unique(ids, return_inverse=True)
+    summed = np.bincount(inverse, weights=scores, minlength=len(unique)).astype(np.float64)
+    return Matches(unique.astype(np.int32), summed)
+
+
+def intersection(parts: list[Matches]) -> Matches:
+    """Return the releases in every part, each scored with the sum of its scores."""
+    if not parts or any(not len(part) for part in parts):
+        return Matches.empty()
+    parts = sorted(parts, key=len)
+    ids, scores = parts[0].ids, parts[0].scores.copy()
+    for part in parts[1:]:
+        common, left, right = np.intersect1d(ids, part.ids, assume_unique=True, return_indices=True)
+        ids, scores = common, scores[left] + part.scores[right]
+    return Matches(ids.astype(np.int32), scores)
