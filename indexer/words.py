@@ -33,7 +33,7 @@ WORD_CACHE_SIZE = 500_000
 
 @cache
 def _snowball() -> SnowballStemmer:
-    # Imported when first needed: importing NLTK takes 0.3 s, and a reindex that finds
+    # Imported when first needed: importing NLTK is slow, and a reindex that finds
     # nothing changed stems nothing.
     from nltk.stem.snowball import SnowballStemmer
 

@@ -168,3 +168,25 @@ def test_damaged_index_is_a_clear_503_and_reindex_recovers(corpus_dir: Path, tmp
     summary = reindex(corpus_dir, index_dir)  # incremental by default; rebuilds because of the damage
     assert summary.full and summary.documents == 12
     assert client.get("/api/search?q=raqqa").get_json()["total"] == 3
+
+
+def test_unreadable_generation_is_a_503_not_a_500(corpus_dir: Path, tmp_path: Path) -> None:
+    from indexer import reindex
+    from indexer.store import IndexStore
+
+    index_dir = tmp_path / "ix"
+    reindex(corpus_dir, index_dir)
+    generation = IndexStore(index_dir).require_current()
+    meta_path = generation.path / "release-search.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["facet_fields"] = 5  # damaged: not a list of field names
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+
+    client = create_app({"INDEX_DIR": index_dir, "VARIANTS_PATH": corpus_dir / "variants.txt"}).test_client()
+    response = client.get("/api/search?q=raqqa")
+    assert response.status_code == 503
+    error = response.get_json()["error"]
+    assert error["code"] == "index_unavailable"
+    assert error["message"].startswith(f"The index at {index_dir} cannot be read: ")
+    page = client.get("/?q=raqqa")
+    assert page.status_code == 503 and b"cannot be read" in page.data

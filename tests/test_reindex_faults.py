@@ -1,12 +1,22 @@
-"""Reindexing under faults and load: kill -9 mid-build, and requests during a rebuild."""
+"""Reindexing under faults and load: kill -9 mid-build, and requests during a rebuild.
+
+Each test waits on something it can see (the progress bar ``reindex`` draws on a
+terminal, a generation folder, answers from the server), never on a fixed sleep.
+"""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import pty
+import re
+import select
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import threading
 import time
 import urllib.error
@@ -31,6 +41,44 @@ def start_full_reindex(corpus: Path, index_dir: Path) -> subprocess.Popen[bytes]
     )
 
 
+class ReindexOnTerminal:
+    """``reindex`` run with its stderr on a pseudo-terminal, so that it draws its progress bar."""
+
+    def __init__(self, *args: str) -> None:
+        self._terminal, child_side = pty.openpty()
+        # A terminal 100 columns wide: tqdm draws nothing on one of width 0.
+        fcntl.ioctl(child_side, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+        self.process = subprocess.Popen(
+            [str(BIN / "reindex"), *args],
+            stdout=subprocess.DEVNULL,
+            stderr=child_side,
+            start_new_session=True,  # its own process group: the kill reaches the writer's forks too
+        )
+        os.close(child_side)
+        self._seen = b""
+
+    def wait_for_progress(self, releases: int, seconds: float = 120) -> int:
+        """Wait until the bar shows at least ``releases`` written; return the count shown."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and self.process.poll() is None:
+            ready, _, _ = select.select([self._terminal], [], [], 0.5)
+            if not ready:
+                continue
+            try:
+                self._seen = (self._seen + os.read(self._terminal, 4096))[-4096:]
+            except OSError:  # the terminal closed: the process ended
+                break
+            counts = [int(done) for done in re.findall(rb"(\d+)/\d+ \[", self._seen)]
+            if counts and counts[-1] >= releases:
+                return counts[-1]
+        raise AssertionError(f"reindex ended or stalled before writing {releases} releases: {self._seen!r}")
+
+    def kill(self) -> None:
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        os.close(self._terminal)
+
+
 def test_sigkill_during_full_reindex_keeps_every_document(tmp_path: Path) -> None:
     index_dir = tmp_path / "ix"
     small = synthetic_corpus(tmp_path / "small.jsonl", 300)
@@ -38,14 +86,10 @@ def test_sigkill_during_full_reindex_keeps_every_document(tmp_path: Path) -> Non
     live = IndexStore(index_dir).require_current()
     big = synthetic_corpus(tmp_path / "big.jsonl", 4000, seed=8)
 
-    process = start_full_reindex(big, index_dir)
-    deadline = time.monotonic() + 60
-    while len(list(index_dir.glob("gen-*"))) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.5)  # let it write for a while
-    assert process.poll() is None, "the build finished before it could be killed; make the corpus bigger"
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+    build = ReindexOnTerminal("--corpus", str(big), "--index", str(index_dir), "--full")
+    build.wait_for_progress(500)  # the first writer's share is 2,000: well inside the build
+    assert len(list(index_dir.glob("gen-*"))) == 2  # the new generation, half written
+    build.kill()
 
     assert IndexStore(index_dir).require_current() == live
     service = SearchService(index_dir)
@@ -91,7 +135,10 @@ def test_requests_during_full_reindex_all_succeed(tmp_path: Path) -> None:
         thread.start()
         process = start_full_reindex(both, index_dir)
         assert process.wait(timeout=240) == 0
-        time.sleep(0.5)
+        answered = len(statuses)
+        deadline = time.monotonic() + 60
+        while len(statuses) < answered + 20 and not failures and time.monotonic() < deadline:
+            time.sleep(0.05)  # keep asking once the new generation is live
         done.set()
         thread.join(timeout=60)
         with urllib.request.urlopen(f"{base}/api/search?q=zanzibar", timeout=10) as response:
@@ -107,16 +154,9 @@ def test_sigkill_during_incremental_reindex_keeps_every_document(tmp_path: Path)
     reindex(first, index_dir)
     changed = synthetic_corpus(tmp_path / "changed.jsonl", 3000, seed=9)  # same ids, every body changed
 
-    process = subprocess.Popen(
-        [str(BIN / "reindex"), "--corpus", str(changed), "--index", str(index_dir)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    time.sleep(2.0)  # loading, hashing, then writing: kill it while it writes
-    assert process.poll() is None, "the incremental run finished before it could be killed"
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+    run = ReindexOnTerminal("--corpus", str(changed), "--index", str(index_dir))
+    run.wait_for_progress(1000)  # a third of the changed releases written: kill it while it writes
+    run.kill()
 
     service = SearchService(index_dir)
     assert service.health()["documents"] == 3000

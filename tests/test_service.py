@@ -163,3 +163,20 @@ def test_related_releases_share_subject(service: SearchService) -> None:
     related = [hit.id for hit in service.related("syrian-democratic-forces-liberate-raqqa")]
     assert related and "syrian-democratic-forces-liberate-raqqa" not in related
     assert "coalition-response-to-amnesty-report-on-civilian-casualties-in-raqqa" in related
+
+
+def test_service_ranking_does_not_depend_on_per_page(tmp_path: Path) -> None:
+    from conftest import synthetic_corpus
+
+    from indexer import reindex
+
+    corpus = synthetic_corpus(tmp_path / "corpus.jsonl", 600)
+    reindex(corpus, tmp_path / "ix")
+    service = SearchService(tmp_path / "ix")
+    query = "bridge engineers"  # common words, often close together: proximity re-ranks the head
+    hundred = service.search(SearchRequest(q=query, per_page=100))
+    assert hundred.total > 100
+    ranked = [hit.id for hit in hundred.hits]
+    for page in (1, 5, 6, 10):
+        ten = service.search(SearchRequest(q=query, per_page=10, page=page))
+        assert [hit.id for hit in ten.hits] == ranked[(page - 1) * 10 : page * 10], page

@@ -3,8 +3,7 @@
 Whoosh stores each segment as one compound file, maps it with ``mmap`` and hands out
 its parts (postings, stored fields, columns) as ``BufferFile`` objects. A
 ``BufferFile`` wraps its part in ``io.BytesIO``, which copies it: every process that
-opens the index ends up holding a private copy of most of it (about 130 MB per
-web worker for the 12,694 DOJ releases). :class:`MappedPart` reads the same bytes
+opens the index ends up holding a private copy of most of it. :class:`MappedPart` reads the same bytes
 straight from the map, which the operating system shares between all workers.
 
 :func:`install` switches Whoosh's compound storage to it; reading is unchanged.

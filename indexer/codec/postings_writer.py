@@ -30,13 +30,11 @@ from indexer.codec.layout import INT_SIZE, POSTINGS_MAGIC, encode_block, encode_
 
 # Postings blocks are compressed with ISA-L at its default level, stored fields at
 # Whoosh's level 3 (ISA-L's best). Its output is zlib's format, which readers decompress
-# as ever. On the first half of DOJ: postings blocks 1.84 s (zlib level 1) -> 0.71 s,
-# stored fields 0.62 s (zlib level 3) -> 0.25 s, for the same sizes.
+# as ever, in well under half of zlib's time for the same sizes (figures in CHANGES.md).
 COMPRESSION = isal_zlib.ISAL_DEFAULT_COMPRESSION
 
 # Smaller block data is stored as it is (the block says so): the fixed cost per call
-# dominates there, for few bytes saved. On DOJ, blocks under 512 bytes are 57% of the
-# blocks and a fifth of zlib's compression time, yet compressing them saves 5.6 of 134 MB.
+# dominates there, for few bytes saved (figures in CHANGES.md).
 COMPRESS_FROM_BYTES = 512
 
 # A terms table entry starts with the key's and the value's lengths.

@@ -32,8 +32,7 @@ from search_app.engine.position_table import PositionTable, ascending, common
 # Bytes of postings kept in memory per worker and generation (ids, weights and, for
 # phrases, position tables); words picked at random are dropped when it is full. By
 # default an eighth of the index's size, within these bounds: a bigger corpus has
-# bigger postings for the same searches (100,000 releases: 48 MB held about half of
-# what the benchmark's 300 searches read, and their p95 doubled).
+# bigger postings for the same searches (figures in CHANGES.md).
 MIN_POSTINGS_CACHE_BYTES = 48 << 20
 MAX_POSTINGS_CACHE_BYTES = 512 << 20
 # A word in at most this many releases always gets its whole (cached) position table.

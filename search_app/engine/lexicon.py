@@ -1,9 +1,9 @@
 """The words of a field, read once per index reader, for prefix and fuzzy expansion.
 
 Whoosh expands ``liber*`` and ``resolution~`` by walking its term files in Python and,
-for fuzzy words, computing an edit distance in Python per candidate (about 100 ms for
-one fuzzy word on DOJ). Here a field's words are read once into a sorted list; a
-prefix is a binary search, and fuzzy candidates are compared in C by RapidFuzz.
+for fuzzy words, computing an edit distance in Python per candidate. Here a field's
+words are read once into a sorted list; a prefix is a binary search, and fuzzy
+candidates are compared in C by RapidFuzz.
 """
 
 from __future__ import annotations
