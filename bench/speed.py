@@ -100,8 +100,8 @@ def environment() -> dict[str, Any]:
 
     # The tree is edited while benchmarks run: a hash of the code says which version was measured.
     sources = hashlib.sha256()
-    for path in sorted([*ROOT.glob("indexer/*.py"), *ROOT.glob("search_app/*.py")]):
-        sources.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in sorted([*ROOT.glob("indexer/**/*.py"), *ROOT.glob("search_app/**/*.py")]):
+        sources.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
 
     return {
         "python": platform.python_version(),
