@@ -99,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--typos", type=Path, default=ROOT / "bench" / "typos.json", help="The typo set.")
     parser.add_argument("--old", help="Also run did-you-mean as it was at this git revision.")
     parser.add_argument("--base", help="Also time each typo's search over HTTP at this server.")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "typos.json", help="JSON out.")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "bench" / "results" / "typos.json", help="JSON out."
+    )
     args = parser.parse_args(argv)
     typos = json.loads(args.typos.read_text())["queries"]
     generation = IndexStore(args.index).require_current()
@@ -112,7 +114,10 @@ def main(argv: list[str] | None = None) -> int:
         report["http"] = over_http(args.base, typos)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1))
-    short = {k: {**v, "misses": len(v["misses"])} if isinstance(v, dict) and "misses" in v else v for k, v in report.items()}
+    short = {
+        k: {**v, "misses": len(v["misses"])} if isinstance(v, dict) and "misses" in v else v
+        for k, v in report.items()
+    }
     print(json.dumps(short))
     return 0
 

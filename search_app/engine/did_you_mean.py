@@ -112,7 +112,9 @@ class SpellingSuggester:
             return None
         work.count("spelling_candidates", len(candidates))
         distances = cdist([word], candidates, scorer=OSA.distance, score_cutoff=MAX_DISTANCE, dtype="int32")
-        close = [(int(d), c) for c, d in zip(candidates, distances[0].tolist(), strict=True) if d <= MAX_DISTANCE]
+        close = [
+            (int(d), c) for c, d in zip(candidates, distances[0].tolist(), strict=True) if d <= MAX_DISTANCE
+        ]
         if not close:
             return None
         nearest = min(distance for distance, _ in close)
