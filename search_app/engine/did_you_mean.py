@@ -62,7 +62,7 @@ class SpellingSuggester:
 
     def suggest_noting(self, text: str) -> tuple[str | None, tuple[str, ...]]:
         """Return the suggestion for ``text`` and warnings about corrections not attempted."""
-        matches = []
+        matches: list[re.Match[str]] = []
         for match in re.finditer(WORD_PATTERN, text):
             if len(matches) == MAX_WORDS_CONSIDERED:
                 break
