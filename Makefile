@@ -8,7 +8,7 @@ PORT ?= 8000
 
 BENCH_SCALE ?= 20000
 
-.PHONY: run test lint typecheck check bench relevance chromium clean constraints
+.PHONY: run test lint typecheck check bench relevance soak chromium clean constraints
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,11 @@ bench: $(VENV)/.installed-run
 ## relevance: MRR, Recall@10 and nDCG@10 against SQLite FTS5 on bench/judgments.json
 relevance: $(VENV)/.installed-run
 	$(BIN)/python bench/relevance.py
+
+## soak: 5 minutes at concurrency 16 of ordinary and hostile queries over HTTP (SOAK_INDEX=DIR, SOAK_ARGS=--minutes 1)
+SOAK_INDEX ?= $(INDEX)
+soak: $(VENV)/.installed-run
+	$(BIN)/python bench/soak.py --index "$(SOAK_INDEX)" $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import xml.sax
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,9 +24,9 @@ def read_feed(path: Path, base: Path) -> Iterator[ReleaseRecord | RecordError]:
         yield RecordError(shown, None, "file", f"cannot read: {exc.strerror}")
         return
     feed = feedparser.parse(raw)
+    problem = feed.get("bozo_exception")
+    line = problem.getLineNumber() if problem is not None and hasattr(problem, "getLineNumber") else None
     if not feed.entries:
-        problem = feed.get("bozo_exception")
-        line = problem.getLineNumber() if problem is not None and hasattr(problem, "getLineNumber") else None
         reason = f"not a readable RSS or Atom feed: {problem}" if problem else "feed has no entries"
         yield RecordError(shown, line, "feed", reason)
         return
@@ -33,6 +34,12 @@ def read_feed(path: Path, base: Path) -> Iterator[ReleaseRecord | RecordError]:
     stem = path.relative_to(base).as_posix()
     for number, entry in enumerate(feed.entries, start=1):
         yield _entry_record(entry, source, shown, f"{stem}#{number}", number)
+    # feedparser recovers what it can of a feed that is not well-formed (cut off, bad XML);
+    # the entries it read are kept, and the feed is still reported so the run exits non-zero.
+    if isinstance(problem, xml.sax.SAXException):
+        what = problem.getMessage() if isinstance(problem, xml.sax.SAXParseException) else str(problem)
+        read = len(feed.entries)
+        yield RecordError(shown, line, "feed", f"not well-formed XML: {what} ({read} entries read)")
 
 
 def _entry_record(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -206,6 +208,30 @@ def test_broken_feed_is_one_error(tmp_path: Path) -> None:
     assert corpus.records == []
     (error,) = corpus.errors
     assert (error.path, error.field) == (f"{tmp_path}/broken.xml", "feed")
+
+
+def test_truncated_atom_feed_is_reported_and_its_whole_entries_kept(tmp_path: Path) -> None:
+    cut_off = ATOM.replace("</feed>", "  <entry><title>Raqqa liberated</title><id>urn:rel:raqqa</id>\n")
+    (tmp_path / "feed.atom").write_text(cut_off, encoding="utf-8")
+    corpus = load_corpus(tmp_path)
+    assert [record.id for record in corpus.records][0] == "urn:rel:kuwait"
+    assert [str(error) for error in corpus.errors] == [
+        f"{tmp_path}/feed.atom:8: feed: not well-formed XML: no element found (2 entries read)"
+    ]
+
+
+def test_truncated_atom_feed_makes_reindex_exit_1(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "feed.atom").write_text(ATOM.replace("</feed>", "<entry><title>Cut"), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "indexer", "--corpus", str(corpus), "--index", str(tmp_path / "index")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert f"{corpus}/feed.atom:7: feed: not well-formed XML: no element found" in done.stderr
 
 
 @pytest.mark.parametrize("damage", ["truncated", "bad block", "not gzip"])

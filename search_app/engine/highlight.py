@@ -22,11 +22,14 @@ from typing import NamedTuple
 from indexer.analysis import STOP_WORDS, WORD_RE, cached_stem, normalize_word
 from indexer.schema import EXACT_FIELDS
 from indexer.word_shapes import APOSTROPHE_CLASS, APOSTROPHES, FAST_WORD_PATTERN, HYPHEN_CLASS, HYPHENS
+from search_app.engine import work
 
 STEMMED_FIELDS = frozenset({"title", "body", "extra_text"})
 SNIPPET_CHARS = 240
 SNIPPET_FRAGMENTS = 2
 SNIPPET_SCAN_CHARS = 3000
+# Nor further than this when the start has no match: a snippet's cost has a ceiling.
+SNIPPET_MAX_SCAN_CHARS = 100_000
 ELLIPSIS = " … "
 
 
@@ -279,15 +282,18 @@ def highlight_snippet(
 
 def _spans_near_the_start(text: str, terms: MatchTerms) -> list[Span]:
     """Matched spans of the first :data:`SNIPPET_SCAN_CHARS` characters (cut at whitespace),
-    or of the whole text when its start has none: a long release's best passage is
-    nearly always in its opening paragraphs, and this bounds the work per hit."""
+    or of the text up to :data:`SNIPPET_MAX_SCAN_CHARS` when its start has none: a long
+    release's best passage is nearly always in its opening paragraphs, and this bounds the
+    work per hit."""
     if len(text) > SNIPPET_SCAN_CHARS:
         cut = text.find(" ", SNIPPET_SCAN_CHARS)
         if cut > 0:
+            work.count("highlight_chars", cut)
             spans = matched_spans(text[:cut], terms)
             if spans:
                 return spans
-    return matched_spans(text, terms)
+    work.count("highlight_chars", min(len(text), SNIPPET_MAX_SCAN_CHARS))
+    return matched_spans(text[:SNIPPET_MAX_SCAN_CHARS], terms)
 
 
 def _best_windows(spans: list[Span], length: int, top: int, chars: int) -> list[tuple[int, int]]:

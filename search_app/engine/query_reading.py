@@ -26,6 +26,7 @@ from whoosh.reading import IndexReader
 from indexer.codec.whoosh_private import whoosh_expansions
 from indexer.schema import EXACT_FIELDS
 from indexer.word_shapes import APOSTROPHE_CLASS, COMPOUND_PATTERN, OPERATOR_WORDS
+from search_app.engine import work
 from search_app.engine.lexicon import lexicon
 from search_app.engine.variants import SEARCH_FIELDS, NameVariants
 
@@ -34,6 +35,14 @@ MAX_QUERY_WORDS = 40
 # A prefix, wildcard or fuzzy word matches at most this many of the index's words
 # (the most frequent ones), which bounds the work one query can cause.
 MAX_EXPANSIONS = 100
+# At most this many different prefix, wildcard or fuzzy words are expanded per query, and
+# at most this many index words' frequencies are looked up to rank their expansions
+# (about 30 microseconds each: Whoosh decodes a term info in Python).
+MAX_EXPANDING_WORDS = 10
+MAX_RANKED_EXPANSIONS = 6_000
+MAX_RANKED_PER_WORD = 2_000
+EXPANDING_WARNING = f"Only the first {MAX_EXPANDING_WORDS} prefix, wildcard or fuzzy words were searched for."
+MANY_EXPANSIONS_WARNING = "{word} matches too many words: only a sample of them was searched for."
 MAX_FUZZY_DISTANCE = 2
 FUZZY_PREFIX = 2
 # Characters with a meaning in the query language, dropped when a query is read as plain words.
@@ -134,7 +143,9 @@ def parse_query(
         degraded = True
     query, added = variants.expand(query)
     if reader is not None:
-        query = limit_expansions(query, reader)
+        notes: list[str] = []
+        query = limit_expansions(query, reader, notes)
+        warnings += tuple(dict.fromkeys(notes))
     return ParsedQuery(query, text, added, degraded, warnings)
 
 
@@ -152,18 +163,36 @@ def _bounded(text: str) -> tuple[str, tuple[str, ...]]:
     return text, tuple(warnings)
 
 
-def limit_expansions(query: wq.Query, reader: IndexReader) -> wq.Query:
-    """Replace each prefix, wildcard and fuzzy word by its most frequent matching words."""
+def limit_expansions(query: wq.Query, reader: IndexReader, notes: list[str] | None = None) -> wq.Query:
+    """Replace each prefix, wildcard and fuzzy word by its most frequent matching words.
+
+    What is left out for the bounds is said in ``notes``.
+    """
+    notes = [] if notes is None else notes
+    expanding: set[str] = set()
+    ranked = 0
 
     def visit(node: wq.Query) -> wq.Query:
+        nonlocal ranked
         if isinstance(node, wq.FuzzyTerm):
             node.maxdist = min(node.maxdist, MAX_FUZZY_DISTANCE)
             # Only words sharing the first two letters are compared: a one-letter prefix
             # meant ~95,000 comparisons per fuzzy word on DOJ.
             node.prefixlength = min(max(node.prefixlength, FUZZY_PREFIX), len(node.text))
         if isinstance(node, wq.Prefix | wq.Wildcard | wq.FuzzyTerm):
+            expanding.add(node.text)
+            if len(expanding) > MAX_EXPANDING_WORDS:
+                notes.append(EXPANDING_WARNING)
+                return wq.NullQuery
             words = _expansions(node, reader)
+            work.count("expansion_words", len(words))
             if len(words) > MAX_EXPANSIONS:
+                allowed = max(MAX_EXPANSIONS, min(MAX_RANKED_PER_WORD, MAX_RANKED_EXPANSIONS - ranked))
+                if len(words) > allowed:
+                    words = words[:: -(-len(words) // allowed)]  # an even sample, in index order
+                    notes.append(MANY_EXPANSIONS_WARNING.format(word=_written(node)))
+                ranked += len(words)
+                work.count("expansion_ranked", len(words))
                 words = heapq.nlargest(
                     MAX_EXPANSIONS, words, key=lambda w: reader.doc_frequency(node.field(), w)
                 )
@@ -188,8 +217,15 @@ def _expansions(node: wq.Query, reader: IndexReader) -> list[str | bytes]:
         return list(lexicon(reader, field).within(node.text, node.maxdist, node.prefixlength))
     if isinstance(node, wq.Prefix):
         return list(lexicon(reader, field).with_prefix(node.text))
-    # Wildcards: Whoosh's own matching.
+    if isinstance(node, wq.Wildcard):
+        return list(lexicon(reader, field).matching(node.text))
     return list(whoosh_expansions(node, reader))
+
+
+def _written(node: wq.Query) -> str:
+    """Return how a prefix, wildcard or fuzzy word was typed (near enough), quoted."""
+    suffix = "*" if isinstance(node, wq.Prefix) else "~" if isinstance(node, wq.FuzzyTerm) else ""
+    return f"“{node.text}{suffix}”"
 
 
 def schema_text(reader: IndexReader, field: str, word: bytes | str) -> str:

@@ -219,7 +219,10 @@ class SearchService:
             page = [(docnum, 0.0) for docnum in ordered[start:limit].tolist()]
         terms = MatchTerms(parsed.query.iter_all_terms()) if not parsed.is_everything else MatchTerms([])
         hits = [self._hit(searcher.stored_fields(docnum), score, terms) for docnum, score in page]
-        suggestion = live.spelling.suggest(request.q) if request.q.strip() and total < 3 else None
+        suggestion = None
+        if request.q.strip() and total < 3:
+            suggestion, notes = live.spelling.suggest_noting(parsed.text)
+            warnings += notes
         return SearchResult(
             query=request.q,
             page=request.page,

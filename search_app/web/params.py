@@ -13,6 +13,9 @@ from search_app.service.contract import SORTS, SearchRequest
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
 MAX_FILTER_VALUES = 20
+# Only the first 500 characters of a query are searched (query_reading says so in the
+# warnings); the rest is dropped here, so a pasted page is not echoed in every link.
+MAX_QUERY_TEXT = 2_000
 SCALARS = ("q", "page", "per_page", "sort", "from", "to")
 ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 # How each value must be written, and what to say when it is not.
@@ -81,7 +84,7 @@ def search_request(
         if values:
             filters[name] = values
     return SearchRequest(
-        q=args.get("q", ""),
+        q=args.get("q", "")[:MAX_QUERY_TEXT],
         page=_int(args, "page", 1, 1, MAX_PAGE),
         per_page=_int(args, "per_page", 10, 1, MAX_PER_PAGE),
         sort=sort,

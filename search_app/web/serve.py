@@ -14,6 +14,16 @@ from indexer import codec
 from indexer.cli import index_dir_option
 from indexer.settings import INDEX_ENV
 
+# A query pasted into the search box must get an answer, not gunicorn's HTML 414 (its
+# limit is at most 8,190 bytes). So the request line is not limited by gunicorn's setting
+# (0): its C parser (gunicorn-h1c, used when installed) then accepts lines up to 1 MiB, more than a browser's
+# form sends in practice, and without the pure-Python parser's re-copying of the buffer
+# on every read. The app cuts the query itself (search_app/web/params.py, then
+# query_reading's word and character limits) and says so in the answer's warnings.
+# Fronting gunicorn to turn its refusals into our error shape would need a proxy in front
+# of every deployment; accepting the line keeps the one process and one error shape.
+LONG_REQUEST_LINES = 0
+
 
 class GunicornServer(BaseApplication):
     """Run a Flask app factory under gunicorn with the given settings."""
@@ -66,7 +76,7 @@ def main(host: str, port: int, workers: int, index_dir: Path) -> None:
             "workers": workers,
             "worker_class": "sync",
             "timeout": 30,
-            "limit_request_line": 8190,  # gunicorn's maximum: long pasted queries still arrive
+            "limit_request_line": LONG_REQUEST_LINES,
             "graceful_timeout": 10,
             "accesslog": "-",
             "errorlog": "-",
