@@ -13,7 +13,7 @@ from search_app.service.contract import SORTS, SearchRequest
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
 MAX_FILTER_VALUES = 20
-SCALARS = ("q", "page", "per_page", "sort", "from", "to")
+SCALARS = ("q", "page", "per_page", "sort", "from", "to", "verbatim")
 ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 # How each value must be written, and what to say when it is not.
 PLAIN = {
@@ -22,6 +22,7 @@ PLAIN = {
     "sort": (r".+", f"sort must be one of {', '.join(SORTS)}"),
     "from": (ISO_DATE, "from must be a date as YYYY-MM-DD"),
     "to": (ISO_DATE, "to must be a date as YYYY-MM-DD"),
+    "verbatim": (r"[01]", "verbatim must be 0 or 1"),
 }
 
 
@@ -88,6 +89,7 @@ def search_request(
         date_from=date_from,
         date_to=date_to,
         filters=filters,
+        verbatim=args.get("verbatim", "").strip() == "1",
     )
 
 
