@@ -9,7 +9,8 @@ quoted; ``"phrases"`` stay phrases; ``AND``/``OR``/``NOT`` and parentheses pass 
 ``-word`` becomes ``NOT word`` and ``+word`` a plain word; ``prefix*`` an FTS5 prefix;
 ``word~`` drops the ``~``; ``field:value`` is restricted to the column when FTS5 has it
 (``title``, ``body``) and otherwise searched everywhere. If FTS5 rejects the translation,
-the query is run as its quoted plain words (:func:`plain_fts5`).
+the query is run as its quoted plain words (:func:`plain_fts5`). For questions and typos,
+:meth:`Fts5Baseline.search_all_else_any` answers "all words, else any word".
 
 >>> to_fts5('raqqa -daesh "steel bridge" liber* title:kuwait tag:Iraq raqa~')
 '"raqqa" "steel bridge" "liber" * title : "kuwait" "Iraq" "raqa" NOT "daesh"'
@@ -98,3 +99,13 @@ class Fts5Baseline:
             return self._run(to_fts5(query), limit)
         except sqlite3.OperationalError:
             return self._run(plain_fts5(query), limit)
+
+    def search_all_else_any(self, query: str, limit: int = 10) -> list[str]:
+        """Return the best releases with all of the query's words, else with any of them.
+
+        What a plain FTS5 setup does for natural-language questions and typos: the words
+        ANDed, and when that finds nothing, ORed (bm25 rewards those with more of them).
+        """
+        found = self.search(query, limit)
+        words = [_quote(word) for word in re.findall(r"\w+", query) if word not in OPERATORS]
+        return found or self._run(" OR ".join(words), limit)

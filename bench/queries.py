@@ -35,7 +35,8 @@ STOP_WORDS = frozenset(stoplists["en"]) | {"and", "or", "not", "to"}
 WORD = re.compile(r"[A-Za-z]+")
 # Shares of the query set, by kind (they sum to 1).
 KINDS = {
-    "common": 0.10,
+    "common": 0.04,
+    "question": 0.06,
     "rare": 0.10,
     "two_words": 0.10,
     "three_words": 0.08,
@@ -167,6 +168,10 @@ class QueryDrawer:
             half = dt.timedelta(days=self.rng.choice((30, 90, 180, 365)))
             q = self._pick(self.common + self.middle)
             return BenchQuery(kind, q, date_from=(day - half).isoformat(), date_to=(day + half).isoformat())
+        if kind == "question":  # issue 15: a question whose words rarely all meet
+            return BenchQuery(
+                kind, f"what did the {self._title_words(2)} say about {self._pick(self.middle)}?"
+            )
         if kind == "deep_page":
             return BenchQuery(kind, self._pick(self.common), page=self.rng.randint(5, 10))
         return BenchQuery("common", self._pick(self.common))  # a kind this corpus cannot make

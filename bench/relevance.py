@@ -5,6 +5,7 @@ Usage (from the repository root):
     python bench/relevance.py                          # build both indexes in a temp dir
     python bench/relevance.py --doj-index /tmp/doj     # reuse a built DOJ index (~75 s saved)
     python bench/relevance.py --corpus seed            # only the seed corpus
+    python bench/relevance.py --kind question --kind typo   # only the issue-15 kinds
 
 Options: ``--judgments`` (default bench/judgments.json), ``--seed-index DIR`` /
 ``--doj-index DIR`` (reuse an index built by ``reindex``; otherwise one is built with
@@ -14,7 +15,12 @@ bench/results/relevance.json).
 
 Each judged query (bench/judgments.json: corpus, kind, q, relevant ids, note) runs through
 ``SearchService.search`` (top 10) and through :class:`fts5_baseline.Fts5Baseline` over the
-same releases. Metrics, binary relevance: MRR (reciprocal rank of the first relevant hit),
+same releases. Two more kinds join them: ``typo`` (bench/typos.json, key ``judged``: mistyped
+versions of judged queries) and ``question`` (bench/questions/: natural-language questions,
+XQuAD in English and PIAF in French, over their own paragraph corpora ``xquad-en`` and
+``piaf-fr``). For these two the baseline answers "all words, else any word"
+(:meth:`Fts5Baseline.search_all_else_any`); for the others, all words as before.
+Metrics, binary relevance: MRR (reciprocal rank of the first relevant hit),
 Recall@10 and nDCG@10. Means per corpus x kind and overall are printed side by side and
 written as JSON with the per-query rows; queries where Release Search has a lower nDCG@10
 than the baseline are listed with what each engine returned. For a query with no hits
@@ -44,10 +50,15 @@ from indexer import load_corpus, reindex  # noqa: E402
 from search_app.service import SearchRequest, SearchService  # noqa: E402
 
 K = 10
+QUESTIONS = ROOT / "bench" / "questions"
 CORPORA = {
     "seed": ROOT / "corpus",
     "doj": ROOT.parent / "shared" / "corpora" / "doj-opa-2009-2018" / "releases.jsonl.gz",
+    "xquad-en": QUESTIONS / "en-paragraphs.jsonl",
+    "piaf-fr": QUESTIONS / "fr-paragraphs.jsonl",
 }
+# Kinds the baseline answers with all words, else any word (as a plain FTS5 setup would).
+RELAXED_KINDS = ("question", "typo")
 METRICS = ("mrr", "recall", "ndcg")
 Scores = dict[str, float]
 
@@ -91,12 +102,12 @@ def run_engine(service: SearchService, q: str) -> tuple[list[str], str | None, s
 
 def evaluate(args: argparse.Namespace, queries: list[dict[str, Any]], work: Path) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    for name in ("seed", "doj"):
+    for name in CORPORA:
         mine = [q for q in queries if q["corpus"] == name]
         if not mine or args.corpus not in (name, "all"):
             continue
-        corpus = args.doj_corpus if name == "doj" else CORPORA["seed"]
-        index_dir = prepare_index(name, corpus, getattr(args, f"{name}_index"), work)
+        corpus = args.doj_corpus if name == "doj" else CORPORA[name]
+        index_dir = prepare_index(name, corpus, getattr(args, f"{name.split('-')[0]}_index", None), work)
         service = SearchService(index_dir, args.variants)
         records = load_corpus(corpus).records
         baseline = Fts5Baseline((r.id, r.title, r.body) for r in records)
@@ -106,7 +117,10 @@ def evaluate(args: argparse.Namespace, queries: list[dict[str, Any]], work: Path
         for query in mine:
             relevant = set(query["relevant"])
             ids, suggestion, error = run_engine(service, query["q"])
-            base_ids = baseline.search(query["q"], K)
+            if query["kind"] in RELAXED_KINDS:
+                base_ids = baseline.search_all_else_any(query["q"], K)
+            else:
+                base_ids = baseline.search(query["q"], K)
             row = {**query, "engine": score(ids, relevant), "baseline": score(base_ids, relevant)}
             row.update(engine_ids=ids, baseline_ids=base_ids, suggestion=suggestion, error=error)
             if suggestion and not ids:
@@ -139,12 +153,12 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def print_table(summary: list[dict[str, Any]]) -> None:
-    head = f"{'corpus':<6} {'kind':<12} {'n':>3} | {'Release Search':^20} | {'FTS5 baseline':^20}"
-    cols = f"{'':<6} {'':<12} {'':>3} | " + " | ".join(["  MRR   R@10   nDCG"] * 2)
+    head = f"{'corpus':<8} {'kind':<12} {'n':>3} | {'Release Search':^20} | {'FTS5 baseline':^20}"
+    cols = f"{'':<8} {'':<12} {'':>3} | " + " | ".join(["  MRR   R@10   nDCG"] * 2)
     print(head, cols, "-" * len(cols), sep="\n")
     for line in summary:
         cells = [" ".join(f"{line[e][m]:6.3f}" for m in METRICS) for e in ("engine", "baseline")]
-        print(f"{line['corpus']:<6} {line['kind']:<12} {line['n']:>3} | {cells[0]} | {cells[1]}")
+        print(f"{line['corpus']:<8} {line['kind']:<12} {line['n']:>3} | {cells[0]} | {cells[1]}")
 
 
 def marked(ids: list[str], relevant: set[str]) -> str:
@@ -155,6 +169,8 @@ def print_losses(rows: list[dict[str, Any]]) -> None:
     losses = [row for row in rows if row["engine"]["ndcg"] < row["baseline"]["ndcg"] - 1e-9]
     print(f"\nQueries where Release Search scores below the baseline (nDCG@{K}): {len(losses)}")
     for row in losses:
+        if row["kind"] == "question":
+            continue  # hundreds of them: the JSON report has each one
         relevant = set(row["relevant"])
         print(
             f"- [{row['corpus']}/{row['kind']}] {row['q']!r}: nDCG {row['engine']['ndcg']:.3f} "
@@ -181,12 +197,26 @@ def print_notes(rows: list[dict[str, Any]]) -> None:
         print(f"engine error on {row['q']!r}: {row['error']}")
 
 
+def load_queries(judgments: Path) -> list[dict[str, Any]]:
+    """Return the judged queries, the typo versions of them and the question sets."""
+    queries: list[dict[str, Any]] = json.loads(judgments.read_text(encoding="utf-8"))["queries"]
+    typos = ROOT / "bench" / "typos.json"
+    if typos.exists():
+        queries += json.loads(typos.read_text(encoding="utf-8"))["judged"]
+    for corpus, name in (("xquad-en", "en-questions.json"), ("piaf-fr", "fr-questions.json")):
+        if (QUESTIONS / name).exists():
+            questions = json.loads((QUESTIONS / name).read_text(encoding="utf-8"))["queries"]
+            queries += [{**question, "corpus": corpus, "kind": "question"} for question in questions]
+    return queries
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--judgments", type=Path, default=ROOT / "bench" / "judgments.json")
-    parser.add_argument("--corpus", choices=("seed", "doj", "all"), default="all")
+    parser.add_argument("--corpus", choices=(*CORPORA, "all"), default="all")
+    parser.add_argument("--kind", action="append", help="only queries of this kind (repeatable)")
     parser.add_argument("--seed-index", type=Path, help="reuse this seed index instead of building one")
     parser.add_argument("--doj-index", type=Path, help="reuse this DOJ index instead of building one")
     parser.add_argument("--doj-corpus", type=Path, default=CORPORA["doj"])
@@ -198,7 +228,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    queries = json.loads(args.judgments.read_text(encoding="utf-8"))["queries"]
+    queries = load_queries(args.judgments)
+    if args.kind:
+        queries = [query for query in queries if query["kind"] in args.kind]
     with tempfile.TemporaryDirectory(prefix="relevance-") as temp:
         rows = evaluate(args, queries, args.work or Path(temp))
     if not rows:

@@ -157,3 +157,11 @@ def test_pages_have_no_serious_accessibility_violations(
     page.goto(live_server + path)
     assert serious_accessibility_violations(page) == []
     context.close()
+
+
+def test_partial_matches_show_the_notice_and_missing_words(page: Page, live_server: str) -> None:
+    page.goto(live_server + "/?q=kuwait+wombat")
+    expect(page.locator(".notice.partial")).to_have_text(
+        "No release has all the words; showing releases that match most of them."
+    )
+    expect(page.locator(".hit .missing").first).to_have_text("Missing: wombat")

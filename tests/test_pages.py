@@ -41,7 +41,7 @@ def test_page_past_the_end_shows_the_last_page_with_a_note(client: FlaskClient) 
 
 def test_variants_and_suggestions_are_shown(client: FlaskClient) -> None:
     assert "Also matched: Raqqa, al-Raqqa" in client.get("/?q=Raqqah").data.decode()
-    html = client.get("/?q=kuwiat").data.decode()
+    html = client.get("/?q=kuwiat&verbatim=1").data.decode()
     assert 'Did you mean <a href="/?q=kuwait">kuwait</a>?' in html
 
 

@@ -105,7 +105,7 @@ def test_field_query_searches_titles_only(service: SearchService) -> None:
 
 
 def test_misspelt_query_gets_a_real_word_suggestion(service: SearchService) -> None:
-    result = search(service, "kuwiat")
+    result = search(service, "kuwiat", verbatim=True)
     assert result.total == 0
     assert result.suggestion == "kuwait"
 

@@ -26,6 +26,7 @@ class SearchRequest:
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    verbatim: bool = False  # search the words as typed, never a spelling correction of them
 
     @property
     def effective_sort(self) -> str:
@@ -48,6 +49,7 @@ class SearchHit:
     score: float
     title_html: str
     snippet_html: str
+    missing: list[str] = field(default_factory=list)  # query words, as typed, this release lacks
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,8 @@ class SearchResult:
     variants: list[str]
     degraded: bool  # the query could not be read as written and was read as plain words
     warnings: list[str]  # limits that applied: a cut query, a search stopped by the time budget
+    all_words_total: int = 0  # releases with every word; below ``total`` when partial matches are shown
+    corrected_from: str | None = None  # the query typed, when these are the results of its correction
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from search_app.engine.did_you_mean import SpellingSuggester
 from search_app.engine.doc_table import DocIds, DocTable
 from search_app.engine.highlight import MatchTerms, highlight_snippet, highlight_whole
 from search_app.engine.matches import Matches, Scores
+from search_app.engine.partial_match import FEW_ALL_WORDS, MANY_CORRECTED, widen
 from search_app.engine.proximity import close_together
 from search_app.engine.query_reading import ParsedQuery, parse_query, plain_words
 from search_app.engine.variants import NameVariants
@@ -198,10 +199,19 @@ class SearchService:
             warnings.append(TIME_LIMIT_WARNING)
             matches = Matches.empty()
         ids = self._filtered(table, matches.ids, request, searcher.schema)
+        all_words_total, widened = len(ids), None
+        if not all_words_total and (corrected := self._corrected(live, request, started)) is not None:
+            return corrected
+        if all_words_total < FEW_ALL_WORDS and TIME_LIMIT_WARNING not in warnings:
+            widened = widen(live.matcher, parsed.text, matches, self.variants, deadline)
+            widened = widened and widened.subset(self._filtered(table, widened.ids, request, searcher.schema))
+            ids = widened.ids if widened is not None else ids
         total = len(ids)
         start = (request.page - 1) * request.per_page
         limit = request.page * request.per_page
-        if sort == "relevance":
+        if sort == "relevance" and widened is not None:
+            page = widened.page(start, limit, RERANK_DEPTH, live.matcher.positions)
+        elif sort == "relevance":
             if len(ids) != len(matches.ids):
                 matches = matches.subset(ids)
             # The first RERANK_DEPTH hits are re-ranked whatever the page asked for, so a
@@ -216,11 +226,14 @@ class SearchService:
             page = list(zip(top[start:limit].tolist(), scores[start:limit].tolist(), strict=True))
         else:
             ordered = table.by_date(ids, newest_first=sort == "newest")
+            ordered = widened.complete_first(ordered) if widened is not None else ordered
             page = [(docnum, 0.0) for docnum in ordered[start:limit].tolist()]
         terms = MatchTerms(parsed.query.iter_all_terms()) if not parsed.is_everything else MatchTerms([])
         hits = [self._hit(searcher.stored_fields(docnum), score, terms) for docnum, score in page]
+        if widened is not None:
+            hits = [replace(h, missing=widened.missing(d)) for h, (d, _) in zip(hits, page, strict=True)]
         suggestion = None
-        if request.q.strip() and total < 3:
+        if request.q.strip() and all_words_total < 3:
             suggestion, notes = live.spelling.suggest_noting(parsed.text)
             warnings += notes
         return SearchResult(
@@ -238,7 +251,15 @@ class SearchService:
             variants=parsed.variants,
             degraded=parsed.degraded,
             warnings=warnings,
+            all_words_total=all_words_total,
         )
+
+    def _corrected(self, live: _Live, request: SearchRequest, started: float) -> SearchResult | None:
+        suggestion = live.spelling.suggest(request.q) if request.q.strip() and not request.verbatim else None
+        if suggestion is None:
+            return None
+        result = self._search(live, replace(request, q=suggestion, verbatim=True), started)
+        return replace(result, corrected_from=request.q) if result.all_words_total >= MANY_CORRECTED else None
 
     def _filtered(self, table: DocTable, ids: DocIds, request: SearchRequest, schema: Schema) -> DocIds:
         if request.date_from or request.date_to:
@@ -366,7 +387,7 @@ def _validator(
 def _request_key(request: SearchRequest) -> tuple[Any, ...]:
     filters = tuple(sorted((name, tuple(values)) for name, values in request.filters.items()))
     dates = (request.date_from, request.date_to)
-    return (request.q, request.page, request.per_page, request.sort, dates, filters)
+    return (request.q, request.page, request.per_page, request.sort, dates, filters, request.verbatim)
 
 
 def _date_text(value: Any) -> str | None:

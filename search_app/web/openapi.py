@@ -67,6 +67,11 @@ def _search_parameters(filter_names: Iterable[str]) -> list[dict[str, Any]]:
         ),
         _query("from", "Earliest release date (inclusive). Must not be after `to`.", DATE),
         _query("to", "Latest release date (inclusive).", DATE),
+        _query(
+            "verbatim",
+            "1: search the words as typed, never a spelling correction of them (see `corrected_from`).",
+            {"type": "string", "enum": ["0", "1"]},
+        ),
     ]
     for name in filter_names:
         parameters.append(
@@ -123,6 +128,10 @@ SCHEMAS: dict[str, Any] = {
             "score": {"type": "number", "description": "Relevance; 0 when sorted by date."},
             "title_html": {"type": "string", "description": "Escaped title, matched words in `<mark>`."},
             "snippet_html": {"type": "string", "description": "Escaped excerpt, matched words in `<mark>`."},
+            "missing": {
+                **STRINGS,
+                "description": "Query words, as typed, this release lacks (partial matches only).",
+            },
         }
     ),
     "FacetValue": _object({"value": {"type": "string"}, "count": {"type": "integer", "minimum": 1}}),
@@ -155,6 +164,17 @@ SCHEMAS: dict[str, Any] = {
             "warnings": {
                 **STRINGS,
                 "description": "Limits that applied: a cut query, a search stopped early.",
+            },
+            "all_words_total": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Releases with every word. When fewer than ten, releases with most of the "
+                "words are shown below them, each with its `missing` words, and `total` counts them all.",
+            },
+            "corrected_from": {
+                **NULLABLE_STRING,
+                "description": "The query typed, when no release had its words and these are the results "
+                "of its spelling correction (`query`); `verbatim=1` searches it as typed.",
             },
             "links": _ref("schemas", "Links"),
         }

@@ -16,7 +16,7 @@ MAX_FILTER_VALUES = 20
 # Only the first 500 characters of a query are searched (query_reading says so in the
 # warnings); the rest is dropped here, so a pasted page is not echoed in every link.
 MAX_QUERY_TEXT = 2_000
-SCALARS = ("q", "page", "per_page", "sort", "from", "to")
+SCALARS = ("q", "page", "per_page", "sort", "from", "to", "verbatim")
 ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 # How each value must be written, and what to say when it is not.
 PLAIN = {
@@ -25,6 +25,7 @@ PLAIN = {
     "sort": (r".+", f"sort must be one of {', '.join(SORTS)}"),
     "from": (ISO_DATE, "from must be a date as YYYY-MM-DD"),
     "to": (ISO_DATE, "to must be a date as YYYY-MM-DD"),
+    "verbatim": (r"[01]", "verbatim must be 0 or 1"),
 }
 
 
@@ -91,6 +92,7 @@ def search_request(
         date_from=date_from,
         date_to=date_to,
         filters=filters,
+        verbatim=args.get("verbatim", "").strip() == "1",
     )
 
 
