@@ -79,8 +79,10 @@ def test_forty_made_up_four_letter_words_get_an_answer_and_no_spelling_work(clie
 
 
 def test_a_typo_is_still_corrected(client: FlaskClient) -> None:
-    response = client.get("/api/search", query_string={"q": "kuwiat"})
-    assert response.json["suggestion"] == "kuwait"
+    corrected = client.get("/api/search", query_string={"q": "kuwiat"}).json
+    assert (corrected["corrected_from"], corrected["query"], corrected["total"]) == ("kuwiat", "kuwait", 3)
+    verbatim = client.get("/api/search", query_string={"q": "kuwiat", "verbatim": "1"}).json
+    assert (verbatim["suggestion"], verbatim["total"]) == ("kuwait", 0)
 
 
 def test_a_ten_thousand_character_query_is_cut_with_a_warning_over_real_http(live_server: str) -> None:

@@ -184,7 +184,10 @@ class SearchService:
             self._results.put(key, result)
         return result
 
-    def _search(self, live: _Live, request: SearchRequest, started: float) -> SearchResult:
+    def _search(
+        self, live: _Live, request: SearchRequest, started: float, spell: bool = True
+    ) -> SearchResult:
+        """Search; with ``spell``, suggest a spelling (once) and try it when nothing matches."""
         searcher, table = live.searcher, live.table
         parsed = parse_query(request.q, searcher.schema, self.variants, searcher.reader())
         sort = request.effective_sort
@@ -200,8 +203,15 @@ class SearchService:
             matches = Matches.empty()
         ids = self._filtered(table, matches.ids, request, searcher.schema)
         all_words_total, widened = len(ids), None
-        if not all_words_total and (corrected := self._corrected(live, request, started)) is not None:
-            return corrected
+        suggestion = None
+        if spell and request.q.strip() and all_words_total < 3:
+            suggestion, notes = live.spelling.suggest_noting(parsed.text)
+            warnings += notes
+        if not all_words_total and suggestion and not request.verbatim:
+            as_suggested = replace(request, q=suggestion, verbatim=True)
+            corrected = self._search(live, as_suggested, started, spell=False)
+            if corrected.all_words_total >= MANY_CORRECTED:
+                return replace(corrected, corrected_from=request.q, warnings=warnings + corrected.warnings)
         if all_words_total < FEW_ALL_WORDS and TIME_LIMIT_WARNING not in warnings:
             widened = widen(live.matcher, parsed.text, matches, self.variants, deadline)
             widened = widened and widened.subset(self._filtered(table, widened.ids, request, searcher.schema))
@@ -232,10 +242,6 @@ class SearchService:
         hits = [self._hit(searcher.stored_fields(docnum), score, terms) for docnum, score in page]
         if widened is not None:
             hits = [replace(h, missing=widened.missing(d)) for h, (d, _) in zip(hits, page, strict=True)]
-        suggestion = None
-        if request.q.strip() and all_words_total < 3:
-            suggestion, notes = live.spelling.suggest_noting(parsed.text)
-            warnings += notes
         return SearchResult(
             query=request.q,
             page=request.page,
@@ -253,13 +259,6 @@ class SearchService:
             warnings=warnings,
             all_words_total=all_words_total,
         )
-
-    def _corrected(self, live: _Live, request: SearchRequest, started: float) -> SearchResult | None:
-        suggestion = live.spelling.suggest(request.q) if request.q.strip() and not request.verbatim else None
-        if suggestion is None:
-            return None
-        result = self._search(live, replace(request, q=suggestion, verbatim=True), started)
-        return replace(result, corrected_from=request.q) if result.all_words_total >= MANY_CORRECTED else None
 
     def _filtered(self, table: DocTable, ids: DocIds, request: SearchRequest, schema: Schema) -> DocIds:
         if request.date_from or request.date_to:
