@@ -124,10 +124,14 @@ def test_correctly_spelt_query_is_never_corrected(client: FlaskClient, q: str) -
     assert data["total"] > 0
 
 
-def test_typo_with_few_corrected_results_is_not_corrected(
+def test_typo_with_few_corrected_results_is_corrected_only_when_nothing_else_matches(
     write_release: Callable[..., Path], tmp_path: Path
 ) -> None:
     write_release("a.md", "title: Kuwait meeting")
+    write_release("b.md", "title: Ministers meeting in Amman")
     reindex(tmp_path / "corpus", tmp_path / "index")
-    result = search(SearchService(tmp_path / "index"), "kuwiat")
-    assert (result.total, result.corrected_from, result.suggestion) == (0, None, "kuwait")
+    service = SearchService(tmp_path / "index")
+    alone = search(service, "kuwiat")  # nothing matches as typed: the one corrected result beats none
+    assert (alone.total, alone.corrected_from, alone.query) == (1, "kuwiat", "kuwait")
+    partly = search(service, "kuwiat meeting")  # releases match some words as typed: those are shown
+    assert (partly.total, partly.corrected_from, partly.suggestion) == (2, None, "kuwait meeting")

@@ -203,20 +203,28 @@ class SearchService:
             matches = Matches.empty()
         ids = self._filtered(table, matches.ids, request, searcher.schema)
         all_words_total, widened = len(ids), None
-        suggestion = None
+        suggestion: str | None = None
+        spelling_notes: list[str] = []
         if spell and request.q.strip() and all_words_total < 3:
             suggestion, notes = live.spelling.suggest_noting(parsed.text)
-            warnings += notes
+            spelling_notes = list(notes)
+        corrected = None
         if not all_words_total and suggestion and not request.verbatim:
             as_suggested = replace(request, q=suggestion, verbatim=True)
-            corrected = self._search(live, as_suggested, started, spell=False)
+            corrected = replace(
+                self._search(live, as_suggested, started, spell=False), corrected_from=request.q
+            )
             if corrected.all_words_total >= MANY_CORRECTED:
-                return replace(corrected, corrected_from=request.q, warnings=warnings + corrected.warnings)
+                return corrected
         if all_words_total < FEW_ALL_WORDS and TIME_LIMIT_WARNING not in warnings:
             widened = widen(live.matcher, parsed.text, matches, self.variants, deadline)
             widened = widened and widened.subset(self._filtered(table, widened.ids, request, searcher.schema))
             ids = widened.ids if widened is not None else ids
         total = len(ids)
+        if not total and corrected is not None and corrected.all_words_total:
+            return corrected  # nothing at all for the words as typed: a few for the correction
+        if not total:  # why there is no suggestion matters only when nothing was found
+            warnings += spelling_notes
         start = (request.page - 1) * request.per_page
         limit = request.page * request.per_page
         if sort == "relevance" and widened is not None:
