@@ -55,6 +55,9 @@ def test_openapi_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None
     validate_spec(document)
     assert document["openapi"] == "3.1.0"
     assert set(document["paths"]) == {
+        "/api/search.csv",
+        "/api/search.jsonl",
+        "/api/trends",
         "/api/search",
         "/api/releases/{id}",
         "/api/suggest",
@@ -64,7 +67,8 @@ def test_openapi_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None
         "/healthz",
     }
     search_params = [p["name"] for p in document["paths"]["/api/search"]["get"]["parameters"]]
-    assert search_params == ["q", "page", "per_page", "sort", "from", "to", "year", "tag", "source"]
+    filters = ["year", "tag", "source"]
+    assert search_params == ["q", "page", "per_page", "sort", "from", "to", *filters, "interval"]
 
 
 @pytest.mark.parametrize(

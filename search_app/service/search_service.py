@@ -28,6 +28,7 @@ from search_app.engine.completions import Completion, Completions
 from search_app.engine.did_you_mean import SpellingSuggester
 from search_app.engine.doc_table import DocIds, DocTable
 from search_app.engine.highlight import MatchTerms, highlight_snippet, highlight_whole
+from search_app.engine.histogram import histogram
 from search_app.engine.matches import Matches, Scores
 from search_app.engine.proximity import close_together
 from search_app.engine.query_reading import ParsedQuery, parse_query, plain_words
@@ -40,6 +41,7 @@ from search_app.service.contract import (
     SearchRequest,
     SearchResult,
 )
+from search_app.service.match_list import MatchList
 from search_app.service.result_cache import ResultCache
 
 # The first RERANK_DEPTH hits by relevance are re-ranked by proximity;
@@ -49,6 +51,8 @@ PROXIMITY_BONUS = 1.5
 TIME_LIMIT_WARNING = "The search took too long and was stopped; these results may be incomplete."
 # Results remembered per worker and generation (each a page of hits, a few kB).
 RESULT_CACHE_SIZE = settings.DEFAULT_RESULT_CACHE
+_Matching = tuple[ParsedQuery, Matches, list[str]]  # the query as read, its matches, warnings
+_Ranked = tuple[DocIds, Scores]
 
 
 @dataclass(frozen=True)
@@ -185,34 +189,14 @@ class SearchService:
 
     def _search(self, live: _Live, request: SearchRequest, started: float) -> SearchResult:
         searcher, table = live.searcher, live.table
-        parsed = parse_query(request.q, searcher.schema, self.variants, searcher.reader())
+        parsed, matches, warnings = self._matching(live, request, started)
         sort = request.effective_sort
-        warnings = list(parsed.warnings)
-        deadline = started + self.time_budget
-        try:
-            if parsed.is_everything:
-                matches = Matches(table.live_ids, np.zeros(len(table.live_ids)))
-            else:
-                matches = live.matcher.run(parsed.query, deadline)
-        except TimeLimit:
-            warnings.append(TIME_LIMIT_WARNING)
-            matches = Matches.empty()
-        ids = self._filtered(table, matches.ids, request, searcher.schema)
+        ids = matches.ids
         total = len(ids)
         start = (request.page - 1) * request.per_page
         limit = request.page * request.per_page
         if sort == "relevance":
-            if len(ids) != len(matches.ids):
-                matches = matches.subset(ids)
-            # The first RERANK_DEPTH hits are re-ranked whatever the page asked for, so a
-            # release's place never depends on per_page; boosts only raise scores, so the
-            # re-ranked head stays above the rest.
-            top, scores = matches.top(max(limit, RERANK_DEPTH))
-            head, head_scores = self._proximity_rerank(
-                parsed, live.matcher, top[:RERANK_DEPTH], scores[:RERANK_DEPTH]
-            )
-            top = np.concatenate((head, top[RERANK_DEPTH:]))
-            scores = np.concatenate((head_scores, scores[RERANK_DEPTH:]))
+            top, scores = self._ranked(live, parsed, matches, limit)
             page = list(zip(top[start:limit].tolist(), scores[start:limit].tolist(), strict=True))
         else:
             ordered = table.by_date(ids, newest_first=sort == "newest")
@@ -235,7 +219,44 @@ class SearchService:
             variants=parsed.variants,
             degraded=parsed.degraded,
             warnings=warnings,
+            histogram=histogram(*table.dated_days(ids), request.interval),
         )
+
+    def _matching(self, live: _Live, request: SearchRequest, started: float) -> _Matching:
+        """Return the query as read, every match of ``request`` (filters applied) and any warnings."""
+        searcher, table = live.searcher, live.table
+        parsed = parse_query(request.q, searcher.schema, self.variants, searcher.reader())
+        warnings = list(parsed.warnings)
+        try:
+            if parsed.is_everything:
+                matches = Matches(table.live_ids, np.zeros(len(table.live_ids)))
+            else:
+                matches = live.matcher.run(parsed.query, started + self.time_budget)
+        except TimeLimit:
+            warnings.append(TIME_LIMIT_WARNING)
+            matches = Matches.empty()
+        ids = self._filtered(table, matches.ids, request, searcher.schema)
+        return parsed, matches if len(ids) == len(matches.ids) else matches.subset(ids), warnings
+
+    def _ranked(self, live: _Live, parsed: ParsedQuery, matches: Matches, count: int) -> _Ranked:
+        """Return the best ``count`` (at least) matches by relevance, best first."""
+        # The first RERANK_DEPTH hits are re-ranked whatever the page asked for, so a release's place
+        # never depends on per_page; boosts only raise scores, so the re-ranked head stays above the rest.
+        top, scores = matches.top(max(count, RERANK_DEPTH))
+        head = slice(0, RERANK_DEPTH)
+        top[head], scores[head] = self._proximity_rerank(parsed, live.matcher, top[head], scores[head])
+        return top, scores
+
+    def in_order(self, request: SearchRequest, ordered: bool = True) -> MatchList:
+        """Return every match of ``request`` in the search's order (document order unless ``ordered``)."""
+        live = self._open()
+        parsed, matches, warnings = self._matching(live, request, time.perf_counter())
+        ids, scores = matches.ids, np.zeros(len(matches))
+        if ordered and request.effective_sort == "relevance":
+            ids, scores = self._ranked(live, parsed, matches, len(matches))
+        elif ordered:
+            ids = live.table.by_date(ids, newest_first=request.effective_sort == "newest")
+        return MatchList(live.searcher, live.table, ids, scores, warnings)
 
     def _filtered(self, table: DocTable, ids: DocIds, request: SearchRequest, schema: Schema) -> DocIds:
         if request.date_from or request.date_to:
@@ -363,7 +384,7 @@ def _validator(
 def _request_key(request: SearchRequest) -> tuple[Any, ...]:
     filters = tuple(sorted((name, tuple(values)) for name, values in request.filters.items()))
     dates = (request.date_from, request.date_to)
-    return (request.q, request.page, request.per_page, request.sort, dates, filters)
+    return (request.q, request.page, request.per_page, request.sort, dates, filters, request.interval)
 
 
 def _date_text(value: Any) -> str | None:
