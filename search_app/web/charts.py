@@ -82,7 +82,7 @@ def ticks(periods: list[Period], interval: str) -> list[Tick]:
     found = []
     for place, (number, label) in enumerate(marks):
         x = (number + 0.5) * width
-        anchor = "start" if x < 6 else "end" if x > 94 else "middle"
+        anchor = "start" if x < 4 else "end" if x > 96 else "middle"
         x += {"start": -width / 2, "end": width / 2, "middle": 0}[anchor]  # from the edge of its slot
         found.append(Tick(round(x, 3), label, anchor, place % 2 == 1))
     return found
