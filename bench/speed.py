@@ -9,7 +9,8 @@ Usage (from the repository root)::
 
 Parts (each can be skipped): **build** (``reindex --full`` in a subprocess: time, releases/s,
 size on disk, peak memory; incremental runs after 0, 1 and 100 changed releases; the FTS5
-build of the same releases), **query in process** (p50/p95/p99 of ``SearchService.search``
+build of the same releases), **over time** (the histogram's share of a search and export speed,
+bench/over_time.py), **query in process** (p50/p95/p99 of ``SearchService.search``
 and of FTS5 over a seeded query set of ~300 queries of 12 kinds, see bench/queries.py),
 **HTTP** (``search-app`` and the FTS5 app under gunicorn with 2 workers each, a bounded load
 at concurrency 1 and 8 from a second process, worker RSS before and after) and **scale**
@@ -45,6 +46,8 @@ sys.path[:0] = [str(BENCH), str(ROOT)]
 from build_cost import measure_build, measure_fts5_build  # noqa: E402
 from http_load import Server, free_port, load_in_subprocess  # noqa: E402
 from in_process import measure_queries, profile_pass  # noqa: E402
+from over_time import measure_over_time  # noqa: E402
+from over_time import report as over_time_report  # noqa: E402
 from queries import DEFAULT_SEED, BenchQuery, draw_queries, read_releases  # noqa: E402
 from report import print_table  # noqa: E402
 from synthetic import write_corpus  # noqa: E402
@@ -75,6 +78,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--skip-http", action="store_true", help="Do not measure over HTTP.")
     parser.add_argument(
         "--skip-scale", action="store_true", help="Do not measure the synthetic scale corpus."
+    )
+    parser.add_argument(
+        "--skip-over-time", action="store_true", help="Do not measure the histogram's cost and exports."
     )
     parser.add_argument("--profile", action="store_true", help="Profile one in-process pass (cProfile).")
     parser.add_argument(
@@ -236,6 +242,9 @@ def main(argv: list[str] | None = None) -> None:
         assert index is not None
         print(f"query in process: {args.runs} run(s) over {index} ...", file=sys.stderr)
         results["query"] = measure_queries(index, args.variants, fts5_db, queries, args.runs)
+        if not args.skip_over_time:
+            print("over time: the histogram's cost, export speed ...", file=sys.stderr)
+            results["over_time"] = measure_over_time(index, args.variants, queries, args.runs)
         if args.profile:
             out = RESULTS / f"speed-{started:%Y%m%dT%H%M%S}.prof"
             RESULTS.mkdir(exist_ok=True)
@@ -256,6 +265,8 @@ def main(argv: list[str] | None = None) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1) + "\n")
     print_table(results)
+    if "over_time" in results:
+        print("\n" + "\n".join(over_time_report(results["over_time"])))
     print(f"\nfull results: {out}")
 
 

@@ -39,4 +39,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(feed.bp)
     http_headers.register(app)
+    # Matches over time and exports of every match.
+    from search_app.web import export, trends
+
+    export.register(app)
+    app.register_blueprint(trends.bp)
     return app

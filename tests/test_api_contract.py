@@ -38,9 +38,10 @@ def document(client: FlaskClient) -> dict[str, Any]:
 
 @pytest.fixture
 def openapi(document: dict[str, Any]) -> OpenAPI:
-    # The feed is text to the document ("a string"); openapi-core would hand it over as bytes.
-    atom_as_text = Config(extra_media_type_deserializers={"application/atom+xml": plain_loads})
-    return OpenAPI.from_dict(document, config=atom_as_text)
+    # The feed and the exports are text to the document ("a string"); openapi-core would hand them over as bytes.
+    text_types = ("application/atom+xml", "text/csv", "application/jsonl")
+    as_text = Config(extra_media_type_deserializers=dict.fromkeys(text_types, plain_loads))
+    return OpenAPI.from_dict(document, config=as_text)
 
 
 def check(openapi: OpenAPI, response: TestResponse, *, valid_request: bool = True) -> None:
@@ -55,6 +56,9 @@ def test_openapi_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None
     validate_spec(document)
     assert document["openapi"] == "3.1.0"
     assert set(document["paths"]) == {
+        "/api/search.csv",
+        "/api/search.jsonl",
+        "/api/trends",
         "/api/search",
         "/api/releases/{id}",
         "/api/suggest",
@@ -64,18 +68,8 @@ def test_openapi_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None
         "/healthz",
     }
     search_params = [p["name"] for p in document["paths"]["/api/search"]["get"]["parameters"]]
-    assert search_params == [
-        "q",
-        "page",
-        "per_page",
-        "sort",
-        "from",
-        "to",
-        "verbatim",
-        "year",
-        "tag",
-        "source",
-    ]
+    filters = ["year", "tag", "source"]
+    assert search_params == ["q", "page", "per_page", "sort", "from", "to", "verbatim", *filters, "interval"]
 
 
 @pytest.mark.parametrize(
@@ -88,6 +82,11 @@ def test_openapi_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None
         "/api/search?q=%22unclosed&year=2017",
         "/api/search?q=xyzzy",
         "/api/search?page=9",
+        "/api/search?q=daesh&interval=week",
+        "/api/search.csv?q=raqqa&sort=newest",
+        "/api/search.jsonl?tag=Iraq",
+        "/api/trends?q=raqqa&q=daesh&interval=month",
+        "/api/trends?tag=Syria",
         f"/api/releases/{RAQQA}",
         "/api/suggest?q=raq",
         "/api/suggest",
@@ -110,6 +109,9 @@ def test_endpoint_answers_match_the_document(client: FlaskClient, openapi: OpenA
         ("/api/search?per_page=500", 400, "per_page"),
         ("/api/search?sort=random", 400, "sort"),
         ("/api/search?from=2019-01-01&to=2018-01-01", 400, "from"),
+        ("/api/search?interval=hour", 400, "interval"),
+        ("/api/search.csv?interval=hour", 400, "interval"),
+        ("/api/trends?q=a&q=b&q=c&q=d&q=e", 400, "q"),
         ("/feed.atom?page=0", 400, "page"),
         ("/api/releases/no-such-release", 404, "id"),
     ],

@@ -138,6 +138,30 @@ def test_pages_work_with_javascript_disabled(browser: Browser, live_server: str)
     context.close()
 
 
+def test_clicking_a_bar_narrows_the_results_to_its_period(page: Page, live_server: str) -> None:
+    page.goto(live_server + "/?q=daesh")
+    bar = page.get_by_role("link", name="Week of 12 February 2018: 2 releases")
+    bar.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("2 releases for “daesh”")
+    assert page.locator(".hit-meta time").all_inner_texts() == ["2018-02-13", "2018-02-13"]
+    assert "from=2018-02-12" in page.url and "to=2018-02-18" in page.url
+
+
+def test_trends_page_draws_one_line_per_query(page: Page, live_server: str) -> None:
+    page.goto(live_server + "/?q=daesh")
+    page.get_by_role("link", name="Compare over time").click()
+    page.get_by_label("Search 2").fill("raqqa")
+    page.get_by_role("button", name="Compare").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("daesh · raqqa over time")
+    for number in (0, 1):
+        expect(page.locator(f".trend-chart svg g.series-{number} circle")).not_to_have_count(0)
+    expect(page.locator(".trend-chart svg g")).to_have_count(2)
+    page.get_by_role("link", name="Share of all releases").click()
+    expect(page.locator(".trend-chart figcaption")).to_contain_text("Share of all releases per")
+    page.get_by_role("link", name="Remove raqqa").click()
+    expect(page.locator(".trend-chart svg g")).to_have_count(1)
+
+
 @pytest.mark.parametrize(
     ("path", "width"),
     [
@@ -146,8 +170,20 @@ def test_pages_work_with_javascript_disabled(browser: Browser, live_server: str)
         ("/?q=kuwiat", 1280),
         ("/releases/syrian-democratic-forces-liberate-raqqa?q=raqqa", 1280),
         ("/", 360),
+        ("/?q=daesh", 360),
+        ("/trends?q=daesh&q=raqqa", 1280),
+        ("/trends?q=daesh&q=raqqa&measure=share", 360),
     ],
-    ids=["results", "results-360px", "no-results", "release-page", "home-360px"],
+    ids=[
+        "results",
+        "results-360px",
+        "no-results",
+        "release-page",
+        "home-360px",
+        "histogram-360px",
+        "trends",
+        "trends-360px",
+    ],
 )
 def test_pages_have_no_serious_accessibility_violations(
     browser: Browser, live_server: str, path: str, width: int

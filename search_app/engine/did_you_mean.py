@@ -27,7 +27,10 @@ from search_app.engine.lexicon import lexicon
 SPELLING_FIELDS = tuple(EXACT_FIELDS.values())  # unstemmed: suggestions are real words
 # Words shorter than this are left alone: too many close neighbours to guess well.
 MIN_WORD_LENGTH = 4
+# Edits allowed: one in a word of up to 5 letters, two in a longer one (as Elasticsearch's
+# "AUTO" fuzziness): two edits turn a short word into too many others ("isil" -> "visit").
 MAX_DISTANCE = 2
+SHORT_WORD = 5
 # Words of a query looked at; unknown words corrected; index words compared per unknown word;
 # closest candidates whose frequency is looked up to choose between them.
 MAX_WORDS_CONSIDERED = 40
@@ -111,10 +114,9 @@ class SpellingSuggester:
         if not candidates:
             return None
         work.count("spelling_candidates", len(candidates))
-        distances = cdist([word], candidates, scorer=OSA.distance, score_cutoff=MAX_DISTANCE, dtype="int32")
-        close = [
-            (int(d), c) for c, d in zip(candidates, distances[0].tolist(), strict=True) if d <= MAX_DISTANCE
-        ]
+        allowed = 1 if len(word) <= SHORT_WORD else MAX_DISTANCE
+        distances = cdist([word], candidates, scorer=OSA.distance, score_cutoff=allowed, dtype="int32")
+        close = [(int(d), c) for c, d in zip(candidates, distances[0].tolist(), strict=True) if d <= allowed]
         if not close:
             return None
         nearest = min(distance for distance, _ in close)

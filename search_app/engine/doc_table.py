@@ -65,6 +65,10 @@ class DocTable:
         # Undated releases hold the column's default (the largest unsigned value): zero them.
         self.date = np.where(self.dated, _numbers(reader, "date", self.size), 0).astype(np.int64)
         self._date_field = searcher.schema["date"]
+        # Days since 1970-01-01 (0 where undated), for histograms; the unit comes from the field.
+        epoch = self._date_field.to_column_value(dt.datetime(1970, 1, 1))
+        per_day = self._date_field.to_column_value(dt.datetime(1970, 1, 2)) - epoch
+        self.day = np.where(self.dated, (self.date - epoch) // per_day, 0).astype(np.int64)
         self.facets = {name: _facet_column(reader, name, self.size) for name in facet_fields}
 
     def mask(self, ids: DocIds) -> npt.NDArray[np.bool_]:
@@ -97,6 +101,12 @@ class DocTable:
         """Return the top values of every facet among ``ids``."""
         matched = self.mask(ids)
         return {name: column.counts(matched) for name, column in self.facets.items()}
+
+    def dated_days(self, ids: DocIds) -> tuple[npt.NDArray[np.int64], int]:
+        """Return the days since 1970-01-01 of the dated releases among ``ids``, and how many are undated."""
+        keep = self.dated[ids]
+        days = self.day[ids[keep]]
+        return days, len(ids) - len(days)
 
     def by_date(self, ids: DocIds, newest_first: bool) -> DocIds:
         """Order ``ids`` by date (undated releases last either way, ties by document number)."""

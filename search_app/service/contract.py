@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 SORTS = ("relevance", "newest", "oldest")
+INTERVALS = ("day", "week", "month", "year")  # histogram buckets; weeks start on Monday
 FACET_LIMIT = 10
 # Facet parameter names that differ from their field names.
 FACET_PARAMS = {"tag": "tags"}
@@ -27,6 +28,7 @@ class SearchRequest:
     date_to: dt.date | None = None
     filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
     verbatim: bool = False  # search the words as typed, never a spelling correction of them
+    interval: str | None = None  # of the histogram; None: chosen from the span of the matches
 
     @property
     def effective_sort(self) -> str:
@@ -59,6 +61,23 @@ class FacetValue:
 
 
 @dataclass(frozen=True)
+class Bucket:
+    """Releases dated within one interval."""
+
+    start: str  # the interval's first day, YYYY-MM-DD
+    count: int
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """Matches over time: contiguous buckets from the first matching date to the last."""
+
+    interval: str
+    buckets: list[Bucket]
+    undated: int  # matches without a date (the buckets' counts plus these make the total)
+
+
+@dataclass(frozen=True)
 class SearchResult:
     """A page of results and everything shown around it."""
 
@@ -78,6 +97,7 @@ class SearchResult:
     warnings: list[str]  # limits that applied: a cut query, a search stopped by the time budget
     all_words_total: int = 0  # releases with every word; below ``total`` when partial matches are shown
     corrected_from: str | None = None  # the query typed, when these are the results of its correction
+    histogram: Histogram = field(default_factory=lambda: Histogram("year", [], 0))
 
 
 @dataclass(frozen=True)
@@ -99,4 +119,11 @@ def result_json(result: SearchResult) -> dict[str, object]:
     data = dict(vars(result))
     data["hits"] = [dict(vars(hit)) for hit in result.hits]
     data["facets"] = {name: [dict(vars(value)) for value in values] for name, values in result.facets.items()}
+    data["histogram"] = histogram_json(result.histogram)
     return data
+
+
+def histogram_json(histogram: Histogram) -> dict[str, object]:
+    """Return ``histogram`` as JSON-ready data."""
+    buckets = [{"start": bucket.start, "count": bucket.count} for bucket in histogram.buckets]
+    return {"interval": histogram.interval, "buckets": buckets, "undated": histogram.undated}

@@ -9,25 +9,23 @@ import datetime as dt
 import math
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from whoosh import index
 from whoosh import query as wq
 from whoosh.fields import Schema
 from whoosh.searching import Searcher, TimeLimit
 
 from indexer import settings
-from indexer.codec import mapped_segments
-from indexer.schema import DEFAULT_FACET_FIELDS, KeywordListField, split_list
-from indexer.store import Generation, IndexDamaged, IndexMissing, IndexStore
-from search_app.engine.array_search import ArraySearcher, postings_cache_bytes
+from indexer.schema import KeywordListField, split_list
+from indexer.store import IndexStore
+from search_app.engine.array_search import ArraySearcher
 from search_app.engine.completions import Completion, Completions
-from search_app.engine.did_you_mean import SpellingSuggester
 from search_app.engine.doc_table import DocIds, DocTable
 from search_app.engine.highlight import MatchTerms, highlight_snippet, highlight_whole
+from search_app.engine.histogram import histogram
 from search_app.engine.matches import Matches, Scores
 from search_app.engine.partial_match import FEW_ALL_WORDS, MANY_CORRECTED, widen
 from search_app.engine.proximity import close_together
@@ -35,12 +33,13 @@ from search_app.engine.query_reading import ParsedQuery, parse_query, plain_word
 from search_app.engine.variants import NameVariants
 from search_app.service.contract import (
     FACET_PARAMS,
-    IndexUnavailable,
     Release,
     SearchHit,
     SearchRequest,
     SearchResult,
 )
+from search_app.service.live_generation import GenerationFollower, LiveGeneration
+from search_app.service.match_list import MatchList
 from search_app.service.result_cache import ResultCache
 
 # The first RERANK_DEPTH hits by relevance are re-ranked by proximity;
@@ -50,19 +49,8 @@ PROXIMITY_BONUS = 1.5
 TIME_LIMIT_WARNING = "The search took too long and was stopped; these results may be incomplete."
 # Results remembered per worker and generation (each a page of hits, a few kB).
 RESULT_CACHE_SIZE = settings.DEFAULT_RESULT_CACHE
-
-
-@dataclass(frozen=True)
-class _Live:
-    """What one index generation is searched with, opened together and used together."""
-
-    stamp: tuple[Any, ...]
-    searcher: Searcher
-    matcher: ArraySearcher
-    table: DocTable
-    facet_fields: list[str]
-    spelling: SpellingSuggester
-    validator: tuple[str, int, dt.datetime]  # generation name, Whoosh commit, last written
+_Matching = tuple[ParsedQuery, Matches, list[str]]  # the query as read, its matches, warnings
+_Ranked = tuple[DocIds, Scores]
 
 
 class SearchService:
@@ -76,78 +64,27 @@ class SearchService:
         result_cache: int = RESULT_CACHE_SIZE,
         postings_cache_mb: int | None = None,
     ) -> None:
-        mapped_segments.install()  # share the index's pages between workers instead of copying them
         self.time_budget = time_budget
         self.store = IndexStore(index_root)
         self.variants = NameVariants(variants_path)
+        self._generations = GenerationFollower(self.store, postings_cache_mb)
         self._lock = threading.Lock()
-        self._live: _Live | None = None
+        self._answered_for: LiveGeneration | None = None
         self._completions: Completions | None = None
         self._results = ResultCache(result_cache)
-        self._postings_cache_mb = postings_cache_mb
 
     # -- index lifecycle ---------------------------------------------------------
 
-    def _postings_cache_bytes(self, generation: Generation) -> int:
-        index_bytes = sum(path.stat().st_size for path in generation.index_files())
-        return postings_cache_bytes(index_bytes, self._postings_cache_mb)
-
-    def _current_stamp(self) -> tuple[Any, ...]:
-        generation = self.store.current()
-        if generation is None:
-            return ()
-        try:
-            meta_mtime = (generation.path / "release-search.json").stat().st_mtime_ns
-        except OSError:
-            meta_mtime = 0
-        return (self.store.pointer_stamp(), generation.name, meta_mtime)
-
-    def _open(self) -> _Live:
-        """Return the live generation's searcher and tables, reopening them when it changed."""
-        stamp = self._current_stamp()
-        live = self._live
-        if live is not None and stamp == live.stamp:
-            return live
-        with self._lock:
-            live = self._live
-            if live is not None and stamp == live.stamp:
-                return live
-            try:
-                new = self._open_generation(stamp)
-            except IndexMissing as exc:
-                raise IndexUnavailable(str(exc)) from None
-            except IndexDamaged as exc:
-                raise IndexUnavailable(f"{exc} Run reindex to rebuild it.") from None
-            except Exception as exc:  # noqa: BLE001 - any failure to open or read is "unavailable"
-                raise IndexUnavailable(f"The index at {self.store.root} cannot be read: {exc}") from None
-            old, self._live = self._live, new
-            self._completions = None
-            self._results.clear()
-            if old is not None:
-                old.searcher.close()
-            return new
-
-    def _open_generation(self, stamp: tuple[Any, ...]) -> _Live:
-        """Open the live generation and everything searched with it (any failure raises)."""
-        generation = self.store.require_current()
-        generation.verify()
-        searcher = index.open_dir(str(generation.path)).searcher()
-        try:
-            meta = generation.metadata()
-            offered = meta.get("facet_fields", list(DEFAULT_FACET_FIELDS))
-            facet_fields = [name for name in offered if name in searcher.schema]
-            return _Live(
-                stamp=stamp,
-                searcher=searcher,
-                matcher=ArraySearcher(searcher, self._postings_cache_bytes(generation)),
-                table=DocTable(searcher, facet_fields),
-                facet_fields=facet_fields,
-                spelling=SpellingSuggester(searcher),
-                validator=_validator(generation, meta, searcher),
-            )
-        except BaseException:
-            searcher.close()
-            raise
+    def _open(self) -> LiveGeneration:
+        """Return the live generation, forgetting what the previous one answered when it changed."""
+        live = self._generations.current()
+        if live is not self._answered_for:
+            with self._lock:
+                if live is not self._answered_for:
+                    self._completions = None
+                    self._results.clear()
+                    self._answered_for = live
+        return live
 
     def searcher(self) -> Searcher:
         """Return a searcher on the live generation, reopening it when it changed."""
@@ -185,23 +122,13 @@ class SearchService:
         return result
 
     def _search(
-        self, live: _Live, request: SearchRequest, started: float, spell: bool = True
+        self, live: LiveGeneration, request: SearchRequest, started: float, spell: bool = True
     ) -> SearchResult:
         """Search; with ``spell``, suggest a spelling (once) and try it when nothing matches."""
         searcher, table = live.searcher, live.table
-        parsed = parse_query(request.q, searcher.schema, self.variants, searcher.reader())
+        parsed, matches, warnings = self._matching(live, request, started)
         sort = request.effective_sort
-        warnings = list(parsed.warnings)
-        deadline = started + self.time_budget
-        try:
-            if parsed.is_everything:
-                matches = Matches(table.live_ids, np.zeros(len(table.live_ids)))
-            else:
-                matches = live.matcher.run(parsed.query, deadline)
-        except TimeLimit:
-            warnings.append(TIME_LIMIT_WARNING)
-            matches = Matches.empty()
-        ids = self._filtered(table, matches.ids, request, searcher.schema)
+        ids = matches.ids
         all_words_total, widened = len(ids), None
         suggestion: str | None = None
         spelling_notes: list[str] = []
@@ -217,7 +144,7 @@ class SearchService:
             if corrected.all_words_total >= MANY_CORRECTED:
                 return corrected
         if all_words_total < FEW_ALL_WORDS and TIME_LIMIT_WARNING not in warnings:
-            widened = widen(live.matcher, parsed.text, matches, self.variants, deadline)
+            widened = widen(live.matcher, parsed.text, matches, self.variants, started + self.time_budget)
             widened = widened and widened.subset(self._filtered(table, widened.ids, request, searcher.schema))
             ids = widened.ids if widened is not None else ids
         total = len(ids)
@@ -230,17 +157,7 @@ class SearchService:
         if sort == "relevance" and widened is not None:
             page = widened.page(start, limit, RERANK_DEPTH, live.matcher.positions)
         elif sort == "relevance":
-            if len(ids) != len(matches.ids):
-                matches = matches.subset(ids)
-            # The first RERANK_DEPTH hits are re-ranked whatever the page asked for, so a
-            # release's place never depends on per_page; boosts only raise scores, so the
-            # re-ranked head stays above the rest.
-            top, scores = matches.top(max(limit, RERANK_DEPTH))
-            head, head_scores = self._proximity_rerank(
-                parsed, live.matcher, top[:RERANK_DEPTH], scores[:RERANK_DEPTH]
-            )
-            top = np.concatenate((head, top[RERANK_DEPTH:]))
-            scores = np.concatenate((head_scores, scores[RERANK_DEPTH:]))
+            top, scores = self._ranked(live, parsed, matches, limit)
             page = list(zip(top[start:limit].tolist(), scores[start:limit].tolist(), strict=True))
         else:
             ordered = table.by_date(ids, newest_first=sort == "newest")
@@ -266,7 +183,44 @@ class SearchService:
             degraded=parsed.degraded,
             warnings=warnings,
             all_words_total=all_words_total,
+            histogram=histogram(*table.dated_days(ids), request.interval),
         )
+
+    def _matching(self, live: LiveGeneration, request: SearchRequest, started: float) -> _Matching:
+        """Return the query as read, every match of ``request`` (filters applied) and any warnings."""
+        searcher, table = live.searcher, live.table
+        parsed = parse_query(request.q, searcher.schema, self.variants, searcher.reader())
+        warnings = list(parsed.warnings)
+        try:
+            if parsed.is_everything:
+                matches = Matches(table.live_ids, np.zeros(len(table.live_ids)))
+            else:
+                matches = live.matcher.run(parsed.query, started + self.time_budget)
+        except TimeLimit:
+            warnings.append(TIME_LIMIT_WARNING)
+            matches = Matches.empty()
+        ids = self._filtered(table, matches.ids, request, searcher.schema)
+        return parsed, matches if len(ids) == len(matches.ids) else matches.subset(ids), warnings
+
+    def _ranked(self, live: LiveGeneration, parsed: ParsedQuery, matches: Matches, count: int) -> _Ranked:
+        """Return the best ``count`` (at least) matches by relevance, best first."""
+        # The first RERANK_DEPTH hits are re-ranked whatever the page asked for, so a release's place
+        # never depends on per_page; boosts only raise scores, so the re-ranked head stays above the rest.
+        top, scores = matches.top(max(count, RERANK_DEPTH))
+        head = slice(0, RERANK_DEPTH)
+        top[head], scores[head] = self._proximity_rerank(parsed, live.matcher, top[head], scores[head])
+        return top, scores
+
+    def in_order(self, request: SearchRequest, ordered: bool = True) -> MatchList:
+        """Return every match of ``request`` in the search's order (document order unless ``ordered``)."""
+        live = self._open()
+        parsed, matches, warnings = self._matching(live, request, time.perf_counter())
+        ids, scores = matches.ids, np.zeros(len(matches))
+        if ordered and request.effective_sort == "relevance":
+            ids, scores = self._ranked(live, parsed, matches, len(matches))
+        elif ordered:
+            ids = live.table.by_date(ids, newest_first=request.effective_sort == "newest")
+        return MatchList(live.searcher, live.table, ids, scores, warnings)
 
     def _filtered(self, table: DocTable, ids: DocIds, request: SearchRequest, schema: Schema) -> DocIds:
         if request.date_from or request.date_to:
@@ -378,23 +332,11 @@ class SearchService:
         return self._open().validator
 
 
-def _validator(
-    generation: Generation, meta: dict[str, Any], searcher: Searcher
-) -> tuple[str, int, dt.datetime]:
-    commit = searcher.reader().generation()
-    try:
-        updated = dt.datetime.fromisoformat(str(meta["updated_at"]))
-    except (KeyError, ValueError):
-        updated = dt.datetime.fromtimestamp(generation.path.stat().st_mtime, dt.UTC)
-    if updated.tzinfo is None:
-        updated = updated.replace(tzinfo=dt.UTC)
-    return generation.name, commit if isinstance(commit, int) else -1, updated
-
-
 def _request_key(request: SearchRequest) -> tuple[Any, ...]:
     filters = tuple(sorted((name, tuple(values)) for name, values in request.filters.items()))
     dates = (request.date_from, request.date_to)
-    return (request.q, request.page, request.per_page, request.sort, dates, filters, request.verbatim)
+    options = (request.verbatim, request.interval)
+    return (request.q, request.page, request.per_page, request.sort, dates, filters, options)
 
 
 def _date_text(value: Any) -> str | None:

@@ -97,7 +97,7 @@ def register(app: Flask) -> None:
         resources={MACHINE_PATHS: {}},  # readable cross-origin
         origins=cors_origins(app.config["CORS_ORIGINS"]),
         methods=["GET", "HEAD", "OPTIONS"],
-        expose_headers=["ETag"],
+        expose_headers=["ETag", "X-Export-Total", "X-Export-Rows", "X-Export-Truncated"],
         send_wildcard=True,  # "*" rather than the caller's origin: one answer for every cache
         max_age=86400,
     )

@@ -177,6 +177,7 @@ SCHEMAS: dict[str, Any] = {
                 "of its spelling correction (`query`); `verbatim=1` searches it as typed.",
             },
             "links": _ref("schemas", "Links"),
+            "histogram": _ref("schemas", "Histogram"),
         }
     ),
     "Release": _object(
@@ -243,6 +244,8 @@ HEADERS: dict[str, Any] = {
 
 def openapi_document(filter_names: Iterable[str]) -> dict[str, Any]:
     """Return the OpenAPI document, with the facet filters that the live index offers."""
+    from search_app.web import openapi_over_time as over_time  # it builds on this module's helpers
+
     filters = list(filter_names)
     release_id = {
         "name": "id",
@@ -267,12 +270,13 @@ def openapi_document(filter_names: Iterable[str]) -> dict[str, Any]:
                 "get": {
                     "operationId": "search",
                     "summary": "Search releases; a page of ranked, highlighted hits with facets.",
-                    "parameters": _search_parameters(filters),
+                    "parameters": [*_search_parameters(filters), over_time.INTERVAL],
                     "responses": _responses(
                         _json(_ref("schemas", "SearchResult"), "A page of results."), "400", "503"
                     ),
                 }
             },
+            **over_time.paths(_search_parameters(filters), _responses),
             "/api/releases/{id}": {
                 "get": {
                     "operationId": "release",
@@ -340,5 +344,9 @@ def openapi_document(filter_names: Iterable[str]) -> dict[str, Any]:
                 }
             },
         },
-        "components": {"schemas": SCHEMAS, "responses": RESPONSES, "headers": HEADERS},
+        "components": {
+            "schemas": SCHEMAS | over_time.SCHEMAS,
+            "responses": RESPONSES,
+            "headers": HEADERS | over_time.HEADERS,
+        },
     }

@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from search_app.service import IndexUnavailable, SearchRequest
 from search_app.web.api import service
+from search_app.web.charts import Period, bar_chart
 from search_app.web.params import BadParameter, search_request
 
 bp = Blueprint("pages", __name__)
@@ -61,6 +62,8 @@ def search() -> str | tuple[str, int]:
         relaxations=relaxations(search_args) if not result.total else [],
         date_presets=date_presets(dt.date.today()),
         feed_url="/feed.atom?" + urlencode(_search_params(), doseq=True),
+        histogram=bar_chart(result.histogram, lambda one: narrowed(one, search_args)),
+        export_query=urlencode([(k, v) for k, v in _search_params() if k != "interval"]),
         facet_params=dict(zip(service().facet_fields(), facet_names, strict=True)),
         back=request.query_string.decode("utf-8", "replace"),
         error=None,
@@ -100,6 +103,13 @@ def relaxations(search_args: SearchRequest) -> list[Relaxation]:
             )
         )
     return [item for item in found if item.total]
+
+
+def narrowed(one: Period, search_args: SearchRequest) -> str:
+    """Return this search narrowed to the days of ``one`` (within its own date range)."""
+    start = max(one.start, search_args.date_from) if search_args.date_from else one.start
+    end = min(one.end, search_args.date_to) if search_args.date_to else one.end
+    return url_with(**{"from": start.isoformat(), "to": end.isoformat(), "interval": None})
 
 
 def date_presets(today: dt.date) -> list[tuple[str, str]]:

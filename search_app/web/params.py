@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from werkzeug.datastructures import MultiDict
 
-from search_app.service.contract import SORTS, SearchRequest
+from search_app.service.contract import INTERVALS, SORTS, SearchRequest
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
@@ -16,7 +16,7 @@ MAX_FILTER_VALUES = 20
 # Only the first 500 characters of a query are searched (query_reading says so in the
 # warnings); the rest is dropped here, so a pasted page is not echoed in every link.
 MAX_QUERY_TEXT = 2_000
-SCALARS = ("q", "page", "per_page", "sort", "from", "to", "verbatim")
+SCALARS = ("q", "page", "per_page", "sort", "from", "to", "verbatim", "interval")
 ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 # How each value must be written, and what to say when it is not.
 PLAIN = {
@@ -26,6 +26,7 @@ PLAIN = {
     "from": (ISO_DATE, "from must be a date as YYYY-MM-DD"),
     "to": (ISO_DATE, "to must be a date as YYYY-MM-DD"),
     "verbatim": (r"[01]", "verbatim must be 0 or 1"),
+    "interval": (".+", f"interval must be one of {', '.join(INTERVALS)}"),
 }
 
 
@@ -74,6 +75,11 @@ def search_request(
     sort = args.get("sort", "").strip() or None
     if sort is not None and sort not in SORTS:
         raise BadParameter("sort", f"sort must be one of {', '.join(SORTS)}, got {sort[:40]!r}.")
+    interval = args.get("interval", "").strip() or None
+    if interval is not None and interval not in INTERVALS:
+        raise BadParameter(
+            "interval", f"interval must be one of {', '.join(INTERVALS)}, got {interval[:40]!r}."
+        )
     date_from, date_to = _date(args, "from"), _date(args, "to")
     if date_from and date_to and date_from > date_to:
         raise BadParameter("from", "from must not be after to.")
@@ -93,6 +99,7 @@ def search_request(
         date_to=date_to,
         filters=filters,
         verbatim=args.get("verbatim", "").strip() == "1",
+        interval=interval,
     )
 
 
