@@ -54,7 +54,11 @@ def theirs(raw: bytes, url: str) -> Extraction:
     document = trafilatura.bare_extraction(raw, url=url, with_metadata=True)
     if document is None:
         return "", "", None
-    return getattr(document, "title", "") or "", getattr(document, "text", "") or "", getattr(document, "date", None)
+    return (
+        getattr(document, "title", "") or "",
+        getattr(document, "text", "") or "",
+        getattr(document, "date", None),
+    )
 
 
 EXTRACTORS: dict[str, Callable[[bytes, str], Extraction]] = {"ours": ours, "trafilatura": theirs}
@@ -84,7 +88,11 @@ def aeb_pages(root: Path, limit: int | None) -> Iterator[tuple[str, bytes, str]]
     for number, (key, item) in enumerate(sorted(truth.items())):
         if limit is not None and number >= limit:
             return
-        yield item["url"], gzip.decompress((root / "html" / f"{key}.html.gz").read_bytes()), item["articleBody"]
+        yield (
+            item["url"],
+            gzip.decompress((root / "html" / f"{key}.html.gz").read_bytes()),
+            item["articleBody"],
+        )
 
 
 def trafilatura_pages(root: Path, limit: int | None) -> Iterator[tuple[str, bytes, dict[str, str]]]:
@@ -96,7 +104,10 @@ def trafilatura_pages(root: Path, limit: int | None) -> Iterator[tuple[str, byte
             gold["title"] = item["title"]
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", item.get("date") or ""):
             gold["date"] = item["date"]
-        path = next((root / sub / item["file"] for sub in ("eval", "cache") if (root / sub / item["file"]).is_file()), None)
+        path = next(
+            (root / sub / item["file"] for sub in ("eval", "cache") if (root / sub / item["file"]).is_file()),
+            None,
+        )
         if not gold or path is None:
             continue
         if limit is not None and count >= limit:
@@ -152,7 +163,9 @@ def run_trafilatura_eval(root: Path, limit: int | None) -> dict[str, dict[str, f
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--aeb", type=Path, help="checkout of scrapinghub/article-extraction-benchmark")
     parser.add_argument("--trafilatura-eval", type=Path, help="the tests/ folder of adbar/trafilatura")
     parser.add_argument("--limit", type=int, help="pages of each set at most")
@@ -163,7 +176,9 @@ def main() -> None:
     results: dict[str, object] = {"trafilatura_version": trafilatura.__version__}
     if args.aeb:
         results["article_extraction_benchmark"] = aeb = run_aeb(args.aeb, args.limit)
-        print("Body (scrapinghub/article-extraction-benchmark)      pages  precision  recall     F1   ms/page")
+        print(
+            "Body (scrapinghub/article-extraction-benchmark)      pages  precision  recall     F1   ms/page"
+        )
         for name, row in aeb.items():
             print(
                 f"  {name:<50}{row['pages']:>5}  {row['precision']:>9.3f}  {row['recall']:>6.3f}"

@@ -39,7 +39,11 @@ def extract_release(html: str, url: str, today: dt.date | None = None) -> Extrac
         with_metadata=True,
         include_comments=False,
         include_tables=True,
-        date_extraction_params={"extensive_search": True, "original_date": True, "max_date": today.isoformat()},
+        date_extraction_params={
+            "extensive_search": True,
+            "original_date": True,
+            "max_date": today.isoformat(),
+        },
     )
     tree = _parse(html)
     title = getattr(document, "title", None) or ""

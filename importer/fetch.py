@@ -23,7 +23,7 @@ def _user_agent() -> str:
         version = metadata.version("release-search")
     except metadata.PackageNotFoundError:
         version = "dev"
-    return f"{ROBOTS_TOKEN}/{version} (import-releases; press-release search; polite: robots.txt, 1 request a second)"
+    return f"{ROBOTS_TOKEN}/{version} (import-releases of Release Search, a press-release search engine)"
 
 
 USER_AGENT = _user_agent()
@@ -139,7 +139,9 @@ class Fetcher:
             if not same_site(current, self.site):
                 raise FetchError(url, f"redirected off the site, to {current}")
             if not self.robots.allows(current):
-                raise RobotsDisallowed(url, "disallowed by robots.txt" + ("" if current == url else f" ({current})"))
+                raise RobotsDisallowed(
+                    url, "disallowed by robots.txt" + ("" if current == url else f" ({current})")
+                )
             page = self._with_retries(current, headers)
             if page.status not in (301, 302, 303, 307, 308):
                 page.url = url
@@ -200,7 +202,15 @@ class Fetcher:
             return Page(url, url, status, "", location=header("location"))
         if status in RETRY_STATUSES:
             return Page(url, url, status, "", retry_after=header("retry-after"))
-        page = Page(url, str(response.url), status, header("content-type", ""), b"", header("etag"), header("last-modified"))
+        page = Page(
+            url,
+            str(response.url),
+            status,
+            header("content-type", ""),
+            b"",
+            header("etag"),
+            header("last-modified"),
+        )
         if status != 200:
             return page
         cap = self.politeness.max_bytes

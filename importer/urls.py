@@ -7,7 +7,9 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # Query parameters that only say where a visitor came from.
-_TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|_ga|igshid|yclid)$", re.IGNORECASE)
+_TRACKING = re.compile(
+    r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|_ga|igshid|yclid)$", re.IGNORECASE
+)
 
 
 def site_of(url: str) -> str:
@@ -52,7 +54,11 @@ def canonical_url(url: str, base: str | None = None, prefer_www: bool | None = N
     path = re.sub(r"/{2,}", "/", parts.path or "/")
     if len(path) > 1:
         path = path.rstrip("/") or "/"
-    query = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(key)]
+    query = [
+        (key, value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        if not _TRACKING.match(key)
+    ]
     return urlunsplit((scheme, netloc, path, urlencode(query), ""))
 
 
