@@ -169,6 +169,7 @@ class SourceRun:
         known = self.state.pages.get(url)
         page = self.fetcher.get(url, known.etag if known else None, known.last_modified if known else None)
         self.summary.pages += 1
+        self.summary.not_modified += page.not_modified
         self._remember(url, page)
         return page
 

@@ -21,7 +21,8 @@ _NOT_THE_RELEASE = "ancestor::*[self::nav or self::aside or self::footer or self
 # breadcrumbs and tag lists (pruned inside trafilatura's own pass). Pruning
 # "-share" and "cookie" classes too cost 0.01 body F1 each on bench/extraction.py's pages.
 _PRUNE_XPATH = [
-    f"//*[contains(concat(' ', translate(@class, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ_', 'abcdefghijklmnopqrstuvwxyz-'), ' '), '{name}')]"
+    "//*[contains(concat(' ', translate(@class, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ_', "
+    f"'abcdefghijklmnopqrstuvwxyz-'), ' '), '{name}')]"
     for name in (" share", " social", " breadcrumb", " field-tags")
 ]
 
@@ -135,7 +136,10 @@ def _checked_date(date: dt.date | None, html: str) -> dt.date | None:
     if date is None or (date.month, date.day) != (1, 1):
         return date
     year = date.year
-    spelled = rf"{year}-0?1-0?1\b|\b0?1[./]0?1[./]{year}|\b1(st)?\s+jan(uary)?\.?,?\s+{year}|jan(uary)?\.?\s+1(st)?,?\s+{year}"
+    spelled = (
+        rf"{year}-0?1-0?1\b|\b0?1[./]0?1[./]{year}"
+        rf"|\b1(st)?\s+jan(uary)?\.?,?\s+{year}|jan(uary)?\.?\s+1(st)?,?\s+{year}"
+    )
     return date if re.search(spelled, html, re.IGNORECASE) else None
 
 
