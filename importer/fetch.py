@@ -103,6 +103,7 @@ class Fetcher:
         self._clock, self._sleep = clock, sleep
         self._ready_at = 0.0
         self._robots: RobotsRules | None = None
+        self._robots_unreachable: str | None = None  # why robots.txt could not be had
         self.requests = 0
 
     def close(self) -> None:
@@ -119,6 +120,7 @@ class Fetcher:
                 self._robots = RobotsRules.from_response(page.status, page.text if page.status < 300 else "")
             except FetchError as error:
                 self._robots = RobotsRules.from_response(error.status, "")
+                self._robots_unreachable = error.reason
         return self._robots
 
     @property
@@ -139,6 +141,8 @@ class Fetcher:
             if not same_site(current, self.site):
                 raise FetchError(url, f"redirected off the site, to {current}")
             if not self.robots.allows(current):
+                if self._robots_unreachable:
+                    raise FetchError(url, f"{self._robots_unreachable} (robots.txt could not be read)")
                 raise RobotsDisallowed(
                     url, "disallowed by robots.txt" + ("" if current == url else f" ({current})")
                 )
