@@ -121,6 +121,8 @@ class Fetcher:
             except FetchError as error:
                 self._robots = RobotsRules.from_response(error.status, "")
                 self._robots_unreachable = error.reason
+            # Its Crawl-delay counts from robots.txt itself on.
+            self._ready_at = max(self._ready_at, self._clock() + self.delay)
         return self._robots
 
     @property

@@ -57,7 +57,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
         site = self.server.site
         with site.lock:
-            site.log.append(Hit(time.monotonic(), self.path, self.headers.get("Host", ""), dict(self.headers)))
+            site.log.append(
+                Hit(time.monotonic(), self.path, self.headers.get("Host", ""), dict(self.headers))
+            )
         parts = urlsplit(self.path)
         route = site.routes.get(parts.path)
         if route is not None:
@@ -130,7 +132,9 @@ class FixtureSite:
         with self.lock:
             self.log.clear()
 
-    def html(self, path: str, body: str | bytes, content_type: str = "text/html; charset=utf-8", **headers: str) -> None:
+    def html(
+        self, path: str, body: str | bytes, content_type: str = "text/html; charset=utf-8", **headers: str
+    ) -> None:
         """Serve ``body`` at ``path``."""
         data = body.encode("utf-8") if isinstance(body, str) else body
         self.pages[path] = Resource(data, content_type, dict(headers))
