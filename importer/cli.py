@@ -34,7 +34,7 @@ def _urls(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("urls", nargs=-1, callback=_urls)
+@click.argument("urls", nargs=-1, callback=_urls, metavar="[URL]...")
 @click.option(
     "--corpus",
     type=click.Path(path_type=Path, file_okay=False),
@@ -145,9 +145,10 @@ def _report(summary: ImportSummary, as_json: bool) -> None:
     for note in summary.notes:
         click.echo(note, err=True)
     gone = f", {summary.gone} gone from the site (files kept)" if summary.gone else ""
+    pages = f"{summary.pages} listing page{'' if summary.pages == 1 else 's'}"
     click.echo(
         f"imported: {summary.new} new, {summary.updated} updated, {summary.unchanged} unchanged, "
-        f"{summary.failed} failed{gone}; {summary.pages} listing pages, {summary.not_modified} not modified, "
+        f"{summary.failed} failed{gone}; {pages}, {summary.not_modified} not modified, "
         f"{summary.robots_skipped} skipped by robots.txt; {summary.requests} requests "
         f"({summary.seconds:.1f} s)"
     )
