@@ -14,7 +14,7 @@ from importer.feeds import kind_of, read_feed, read_sitemap
 from importer.fetch import Fetcher, FetchError, Page, Politeness, RobotsDisallowed
 from importer.listing import ReleaseLink, read_listing
 from importer.state import ImportState, PageState, Source
-from importer.urls import canonical_url, same_site, site_of, uses_www
+from importer.urls import LinkRules, canonical_url, same_site, site_of, uses_www
 
 
 class FatalImport(Exception):
@@ -72,7 +72,8 @@ class SourceRun:
     def __post_init__(self) -> None:
         self.start = canonical_url(self.source.url)
         self.prefer_www = uses_www(self.start)
-        self.include, self.exclude = self.source.patterns()
+        include, exclude = self.source.patterns()
+        self.rules = LinkRules(self.fetcher.site, self.prefer_www, include, exclude)
 
     def run(self) -> None:
         """Import the source; raise :class:`FatalImport` when its start page is unusable."""
@@ -127,9 +128,7 @@ class SourceRun:
     def _listing_links(self, url: str, page: Page) -> tuple[list[ReleaseLink], str | None]:
         known = self.state.pages.setdefault(url, PageState())
         if not page.not_modified:
-            listing = read_listing(
-                page.text, url, self.fetcher.site, self.prefer_www, self.include, self.exclude
-            )
+            listing = read_listing(page.text, url, self.rules)
             known.links = [asdict(link) for link in listing.releases]
             known.next_url = listing.next_url
         return [ReleaseLink(**link) for link in known.links], known.next_url
@@ -137,9 +136,7 @@ class SourceRun:
     def _feed_links(self, page: Page) -> list[ReleaseLink]:
         known = self.state.pages.setdefault(self.start, PageState())
         if not page.not_modified:
-            links = read_feed(
-                page.body, self.start, self.fetcher.site, self.prefer_www, self.include, self.exclude
-            )
+            links = read_feed(page.body, self.start, self.rules)
             if not links:
                 raise FatalImport(f"{self.start}: no release links in the feed")
             known.links = [asdict(link) for link in links]
@@ -151,9 +148,7 @@ class SourceRun:
             url, current = queue.pop(0)
             known = self.state.pages.setdefault(url, PageState())
             if not current.not_modified:
-                sitemap = read_sitemap(
-                    current.body, url, self.fetcher.site, self.prefer_www, self.include, self.exclude
-                )
+                sitemap = read_sitemap(current.body, url, self.rules)
                 known.links = [asdict(link) for link in sitemap.releases]
                 for child in sitemap.sitemaps:
                     if child not in done and len(done) < self.source.max_pages:

@@ -12,7 +12,7 @@ import feedparser
 from lxml import etree
 
 from importer.listing import ReleaseLink
-from importer.urls import canonical_url, matches_any, same_site
+from importer.urls import LinkRules
 
 _XML_START = re.compile(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*|<!DOCTYPE[^>]*>\s*)*<([\w:]+)", re.DOTALL)
 
@@ -51,14 +51,7 @@ def maybe_gunzip(body: bytes, limit: int = 50_000_000) -> bytes:
     return data
 
 
-def read_feed(
-    body: bytes,
-    url: str,
-    site: str,
-    prefer_www: bool,
-    include: tuple[re.Pattern[str], ...] = (),
-    exclude: tuple[re.Pattern[str], ...] = (),
-) -> list[ReleaseLink]:
+def read_feed(body: bytes, url: str, rules: LinkRules) -> list[ReleaseLink]:
     """Return the same-site entry links of an RSS or Atom feed, with their titles and dates."""
     parsed = feedparser.parse(body)
     links = []
@@ -66,8 +59,8 @@ def read_feed(
         href = entry.get("link")
         if not href:
             continue
-        link = canonical_url(href, base=url, prefer_www=prefer_www)
-        if not _wanted(link, site, include, exclude):
+        link = rules.on_site(href, url)
+        if link is None or not rules.wanted(link):
             continue
         stamp = entry.get("published_parsed") or entry.get("updated_parsed")
         date = time.strftime("%Y-%m-%d", stamp) if stamp else None
@@ -75,14 +68,7 @@ def read_feed(
     return list({link.url: link for link in links}.values())
 
 
-def read_sitemap(
-    body: bytes,
-    url: str,
-    site: str,
-    prefer_www: bool,
-    include: tuple[re.Pattern[str], ...] = (),
-    exclude: tuple[re.Pattern[str], ...] = (),
-) -> Sitemap:
+def read_sitemap(body: bytes, url: str, rules: LinkRules) -> Sitemap:
     """Return the same-site page links of a sitemap, or the sitemaps of a sitemap index."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=False)
     try:
@@ -94,18 +80,11 @@ def read_sitemap(
     found = Sitemap()
     is_index = etree.QName(root).localname == "sitemapindex"
     for loc in root.iter("{*}loc"):
-        href = canonical_url((loc.text or "").strip(), base=url, prefer_www=prefer_www)
+        href = rules.on_site((loc.text or "").strip(), url)
+        if href is None:
+            continue
         if is_index:
-            if same_site(href, site):
-                found.sitemaps.append(href)
-        elif _wanted(href, site, include, exclude):
+            found.sitemaps.append(href)
+        elif rules.wanted(href):
             found.releases.append(ReleaseLink(href))
     return found
-
-
-def _wanted(
-    url: str, site: str, include: tuple[re.Pattern[str], ...], exclude: tuple[re.Pattern[str], ...]
-) -> bool:
-    return (
-        same_site(url, site) and (not include or matches_any(url, include)) and not matches_any(url, exclude)
-    )

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 import lxml.html
 from lxml.etree import ParserError
 
-from importer.urls import canonical_url, matches_any, same_site
+from importer.urls import LinkRules, canonical_url
 
 # Parts of a page that hold site-wide links, never the listing's items.
 _CHROME = (
@@ -43,36 +43,29 @@ class Listing:
     page_of: tuple[int, int] | None = None  # "Page 1 of 4"
 
 
-def read_listing(
-    html: str,
-    url: str,
-    site: str,
-    prefer_www: bool,
-    include: tuple[re.Pattern[str], ...] = (),
-    exclude: tuple[re.Pattern[str], ...] = (),
-) -> Listing:
+def read_listing(html: str, url: str, rules: LinkRules) -> Listing:
     """Find the release links of a listing page and its next page.
 
     The releases are the largest group of same-site links that sit in the same
     place of the page's structure (same ancestors, same folder of the site),
     outside navigation, headers, footers, share bars and pagination.
-    ``include``/``exclude`` patterns, when given, filter the links first.
+    The include/exclude patterns of ``rules``, when given, filter the links first.
     """
     try:
         tree = lxml.html.document_fromstring(html.encode("utf-8", "replace"), base_url=url)
     except (ParserError, ValueError):
         return Listing()
-    here = canonical_url(url, prefer_www=prefer_www)
-    next_url = _next_page(tree, url, here, prefer_www)
+    here = canonical_url(url, prefer_www=rules.prefer_www)
+    next_url = _next_page(tree, url, here, rules.prefer_www)
     groups: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     titles: dict[str, str] = {}
     for anchor in tree.xpath("//a[@href]"):
-        href = _link(anchor.get("href"), url, site, prefer_www)
+        href = rules.on_site(anchor.get("href"), url)
         if href is None or href in (here, next_url) or _is_page_link(href, here):
             continue
         if anchor.xpath(_CHROME, namespaces=_NAMESPACES):
             continue
-        if include and not matches_any(href, include) or matches_any(href, exclude):
+        if not rules.wanted(href):
             continue
         text = " ".join(anchor.text_content().split())
         if len(text) > len(titles.get(href, "")):
@@ -85,13 +78,6 @@ def read_listing(
     )
     ordered = list(dict.fromkeys(href for href, _ in best))
     return Listing([ReleaseLink(href, titles.get(href, "")) for href in ordered], next_url, _page_of(tree))
-
-
-def _link(href: str | None, base: str, site: str, prefer_www: bool) -> str | None:
-    if not href or href.startswith(("#", "mailto:", "tel:", "javascript:")):
-        return None
-    absolute = canonical_url(href, base=base, prefer_www=prefer_www)
-    return absolute if same_site(absolute, site) else None
 
 
 def _signature(anchor: lxml.html.HtmlElement) -> str:

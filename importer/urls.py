@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -74,3 +75,25 @@ def uses_www(url: str) -> bool:
 def matches_any(url: str, patterns: tuple[re.Pattern[str], ...]) -> bool:
     """Tell whether any of ``patterns`` is found in ``url``."""
     return any(pattern.search(url) for pattern in patterns)
+
+
+@dataclass(frozen=True)
+class LinkRules:
+    """Which links of a source count: on its site, spelled canonically, and (when given)
+    matching an ``include`` pattern and no ``exclude`` pattern."""
+
+    site: str
+    prefer_www: bool = False
+    include: tuple[re.Pattern[str], ...] = ()
+    exclude: tuple[re.Pattern[str], ...] = ()
+
+    def on_site(self, href: str | None, base: str) -> str | None:
+        """Return ``href`` resolved and canonical when it leads to a page of the site, else None."""
+        if not href or href.strip().startswith(("#", "mailto:", "tel:", "javascript:")):
+            return None
+        absolute = canonical_url(href, base=base, prefer_www=self.prefer_www)
+        return absolute if same_site(absolute, self.site) else None
+
+    def wanted(self, url: str) -> bool:
+        """Tell whether the include/exclude patterns let ``url`` through."""
+        return (not self.include or matches_any(url, self.include)) and not matches_any(url, self.exclude)

@@ -8,7 +8,7 @@ from fixture_site import SITE_DIR
 from importer.decode import decode_page
 from importer.listing import read_listing
 from importer.robots import RobotsRules
-from importer.urls import canonical_url
+from importer.urls import LinkRules, canonical_url
 
 
 @pytest.mark.parametrize(
@@ -30,7 +30,7 @@ def test_canonical_url_one_spelling_per_page(url: str, prefer_www: bool | None, 
 def test_read_listing_finds_the_seed_releases_and_the_next_page() -> None:
     html = (SITE_DIR / "press-releases.html").read_text(encoding="utf-8")
     base = "http://127.0.0.1:8000/press-releases"
-    listing = read_listing(html, base, "127.0.0.1", prefer_www=False)
+    listing = read_listing(html, base, LinkRules("127.0.0.1"))
     assert len(listing.releases) == 12
     assert (
         listing.releases[0].url
@@ -40,13 +40,15 @@ def test_read_listing_finds_the_seed_releases_and_the_next_page() -> None:
     assert listing.next_url == "http://127.0.0.1:8000/press-releases?page=2"
     assert listing.page_of == (1, 4)
     last = (SITE_DIR / "press-releases@page=4.html").read_text(encoding="utf-8")
-    assert read_listing(last, base + "?page=4", "127.0.0.1", prefer_www=False).next_url is None
+    assert read_listing(last, base + "?page=4", LinkRules("127.0.0.1")).next_url is None
 
 
 def test_read_listing_next_page_by_number_without_a_next_link() -> None:
     items = "".join(f'<li><a href="/news/item-{n}">Item number {n}</a></li>' for n in range(5))
     pager = '<div class="pages"><a href="/list?p=1">1</a> <a href="/list?p=2">2</a> <a href="/list?p=3">3</a></div>'
-    listing = read_listing(f"<ul>{items}</ul>{pager}", "https://example.org/list?p=1", "example.org", False)
+    listing = read_listing(
+        f"<ul>{items}</ul>{pager}", "https://example.org/list?p=1", LinkRules("example.org")
+    )
     assert listing.next_url == "https://example.org/list?p=2"
     assert [link.url for link in listing.releases][:1] == ["https://example.org/news/item-0"]
 
