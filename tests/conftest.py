@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from fixture_site import FixtureSite, serve_site
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import settings
@@ -145,3 +146,9 @@ WORDS = """coalition forces liberate city bridge engineers minister meeting part
 reconstruction stability security offensive district release statement attorney general
 court sentenced charged fraud tax civil rights antitrust investigation federal agents
 department justice prosecutor announced today guilty plea scheme million victims trial"""
+
+
+@pytest.fixture
+def fixture_site() -> Iterator[FixtureSite]:
+    """The seed's press-release listing as a CMS site on 127.0.0.1 (tests/fixtures/site/)."""
+    yield from serve_site()

@@ -1,0 +1,1 @@
+"""Import press releases from the web into corpus files."""

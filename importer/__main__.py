@@ -1,0 +1,5 @@
+"""``python -m importer``: the import-releases command."""
+
+from importer.cli import main
+
+main()
