@@ -64,7 +64,7 @@ def test_openapi_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None
         "/healthz",
     }
     search_params = [p["name"] for p in document["paths"]["/api/search"]["get"]["parameters"]]
-    assert search_params == ["q", "page", "per_page", "sort", "from", "to", "year", "tag", "source"]
+    assert search_params == ["q", "page", "per_page", "sort", "from", "to", "year", "tag", "source", "lang"]
 
 
 @pytest.mark.parametrize(

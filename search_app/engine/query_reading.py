@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from whoosh import qparser
@@ -24,7 +25,7 @@ from whoosh.fields import ID, KEYWORD, TEXT, Schema
 from whoosh.reading import IndexReader
 
 from indexer.codec.whoosh_private import whoosh_expansions
-from indexer.schema import EXACT_FIELDS
+from indexer.schema import EXACT_FIELDS, FIELDS_LANGUAGE, field_language, language_fields
 from indexer.word_shapes import APOSTROPHE_CLASS, COMPOUND_PATTERN, OPERATOR_WORDS
 from search_app.engine.lexicon import lexicon
 from search_app.engine.variants import SEARCH_FIELDS, NameVariants
@@ -64,8 +65,28 @@ class ParsedQuery:
         return isinstance(self.query, wq.Every)
 
 
-def _parser(schema: Schema) -> qparser.QueryParser:
-    fields = [name for name in SEARCH_FIELDS if name in schema]
+def index_languages(schema: Schema) -> list[str]:
+    """Return the languages with fields of their own in ``schema`` (English's are the plain ones)."""
+    return sorted({lang for name in schema.names() if (lang := field_language(name))})
+
+
+def searched_languages(schema: Schema, languages: Iterable[str] | None = None) -> list[str]:
+    """Return the languages a query is analysed in: every language of the index, or only
+    those of a ``lang`` filter."""
+    known = [FIELDS_LANGUAGE, *index_languages(schema)]
+    return known if languages is None else [lang for lang in known if lang in set(languages)]
+
+
+def _parser(schema: Schema, languages: list[str]) -> qparser.QueryParser:
+    fields = [name for name in SEARCH_FIELDS if name in schema] if FIELDS_LANGUAGE in languages else []
+    # The query is analysed once per language: each language's fields have its analyzer. The
+    # exact fields too, so that the form typed ranks above its inflections (d'État over États).
+    fields += [
+        language_fields(lang)[name]
+        for lang in languages
+        if lang != FIELDS_LANGUAGE
+        for name in ("title", "body", "title_exact", "body_exact")
+    ]
     parser = qparser.MultifieldParser(fields, schema, group=qparser.AndGroup)
     parser.add_plugin(qparser.FuzzyTermPlugin())
     # "+" and "-" are operators only at the start of a word: "counter-terrorism" is one word.
@@ -74,8 +95,10 @@ def _parser(schema: Schema) -> qparser.QueryParser:
     return parser
 
 
-def rewrite(text: str) -> str:
+def rewrite(text: str, languages: Sequence[str] = (FIELDS_LANGUAGE,)) -> str:
     """Rewrite quoted phrases to the exact fields and hyphenated words to both spellings.
+
+    A quoted phrase is looked for as written in each searched language's exact fields.
 
     >>> rewrite('"liberation" title:"Raqqa"')
     '(title_exact:"liberation" OR body_exact:"liberation") title_exact:"Raqqa"'
@@ -95,7 +118,10 @@ def rewrite(text: str) -> str:
             return f"({compound} OR {re.sub(r'[-‐‑]', '', compound)})"
         field, phrase = (match.group("field") or "")[:-1], match.group("phrase")
         if not field:
-            return f'(title_exact:"{phrase}" OR body_exact:"{phrase}")'
+            exact = [
+                language_fields(lang)[name] for lang in languages for name in ("title_exact", "body_exact")
+            ]
+            return "(" + " OR ".join(f'{name}:"{phrase}"' for name in exact) + ")"
         if field in EXACT_FIELDS:
             return f'{EXACT_FIELDS[field]}:"{phrase}"'
         return match.group(0)
@@ -104,9 +130,15 @@ def rewrite(text: str) -> str:
 
 
 def parse_query(
-    text: str, schema: Schema, variants: NameVariants, reader: IndexReader | None = None
+    text: str,
+    schema: Schema,
+    variants: NameVariants,
+    reader: IndexReader | None = None,
+    languages: Iterable[str] | None = None,
 ) -> ParsedQuery:
     """Parse ``text``; malformed input degrades to its plain words.
+
+    The text is analysed in each language of the index, or only in ``languages``.
 
     With a ``reader``, prefix, wildcard and fuzzy words are expanded to at most
     :data:`MAX_EXPANSIONS` real words of the index (so they can be highlighted too).
@@ -114,13 +146,14 @@ def parse_query(
     text, warnings = _bounded(text)
     if not text:
         return ParsedQuery(wq.Every(), "", [], warnings=warnings)
-    parser = _parser(schema)
+    searched = searched_languages(schema, languages)
+    parser = _parser(schema, searched)
     degraded = False
     try:
-        query = parser.parse(rewrite(text))
+        query = parser.parse(rewrite(text, searched))
         if query is wq.NullQuery and NEGATION.search(text):
             # Only exclusions ("-daesh"): exclude from everything rather than match nothing.
-            query = parser.parse("*:* " + rewrite(text))
+            query = parser.parse("*:* " + rewrite(text, searched))
     except Exception:  # noqa: BLE001 - any parser failure means "read it as words"
         query = wq.NullQuery
     if query is wq.NullQuery or _has_error(query):

@@ -48,6 +48,8 @@ class SearchHit:
     score: float
     title_html: str
     snippet_html: str
+    lang: str = "en"  # ISO 639-1: the record's language, else the detected one
+    dir: str = "ltr"  # "rtl" for a language written right to left (Arabic)
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,8 @@ class Release:
     tags: list[str]
     source: str | None
     extra: dict[str, list[str]]
+    lang: str = "en"
+    dir: str = "ltr"
 
 
 def result_json(result: SearchResult) -> dict[str, object]:
