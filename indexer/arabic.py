@@ -16,6 +16,11 @@ from __future__ import annotations
 
 import unicodedata
 from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nltk.stem.isri import ISRIStemmer
+    from nltk.stem.snowball import SnowballStemmer
 
 # Alef forms, ya and ta marbuta, hamza seats (a hamza seat is its letter without the hamza).
 _LETTERS = str.maketrans(
@@ -113,14 +118,15 @@ def _starts_with(word: str, prefix: str) -> bool:
 
 
 @cache
-def _isri():  # type: ignore[no-untyped-def]
+def _isri() -> ISRIStemmer:
+    # Imported when first needed, as indexer.words does: importing NLTK takes 0.3 s.
     from nltk.stem.isri import ISRIStemmer
 
     return ISRIStemmer()
 
 
 @cache
-def _snowball():  # type: ignore[no-untyped-def]
+def _snowball() -> SnowballStemmer:
     from nltk.stem.snowball import SnowballStemmer
 
     return SnowballStemmer("arabic")

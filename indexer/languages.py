@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any
 
 DEFAULT_LANG_ENV = "RELEASE_SEARCH_DEFAULT_LANG"
 DEFAULT_LANGUAGE = "en"
@@ -130,14 +131,14 @@ def plainly_english(sample: str) -> bool:
     return len(words) > 0 and common >= ENGLISH_SHARE * len(words)
 
 
-_IDENTIFIER = None
+_IDENTIFIER: Any = None
 
 
-def _identifier():  # type: ignore[no-untyped-def]
+def _identifier() -> Any:
     # Loaded when first needed (the model takes a quarter of a second to read).
     global _IDENTIFIER
     if _IDENTIFIER is None:
-        from py3langid.langid import MODEL_FILE, LanguageIdentifier
+        from py3langid.langid import MODEL_FILE, LanguageIdentifier  # type: ignore[import-untyped]
 
         _IDENTIFIER = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     return _IDENTIFIER
