@@ -229,7 +229,8 @@ def test_pages_carry_lang_dir_and_the_language_facet(multilingual_client: FlaskC
     assert "Arabic (العربية)" in page
     release = multilingual_client.get("/releases/ar-ksa-mofa-global-coalition-about?q=داعش")
     html = release.get_data(as_text=True)
-    assert '<article class="release" lang="ar" dir="rtl">' in html
+    assert '<header lang="ar" dir="rtl"><h1>' in html
+    assert '<div class="release-body" lang="ar" dir="rtl">' in html
     assert "<mark>داعش</mark>" in html
 
 

@@ -8,7 +8,7 @@ from nltk.metrics.distance import edit_distance
 from whoosh.searching import Searcher
 
 from indexer.analysis import normalize_word
-from indexer.schema import EXACT_FIELDS
+from indexer.schema import EXACT_FIELDS, field_language
 from indexer.word_shapes import OPERATOR_WORDS, WORD_PATTERN
 
 SPELLING_FIELDS = tuple(EXACT_FIELDS.values())  # unstemmed: suggestions are real words
@@ -27,7 +27,11 @@ class SpellingSuggester:
     MAX_REMEMBERED = 10_000
 
     def __init__(self, searcher: Searcher) -> None:
-        self.fields = [name for name in SPELLING_FIELDS if name in searcher.schema]
+        # English's exact fields, then each other language's (body_fr_exact, ...): a word
+        # known in any language is left alone, and corrections are real words of one.
+        self.fields = [name for name in SPELLING_FIELDS if name in searcher.schema] + sorted(
+            name for name in searcher.schema.names() if field_language(name) and name.endswith("_exact")
+        )
         self.reader = searcher.reader()
         self.correctors = [searcher.corrector(name) for name in self.fields]
         self._remembered: dict[str, str | None] = {}
