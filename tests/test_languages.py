@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import html
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,7 @@ from indexer.html_pages import read_html_page
 from indexer.language_analysis import LanguageAnalyzer
 from indexer.languages import detect_language, language_label
 from indexer.schema import release_language
+from search_app.service import SearchRequest, SearchService
 
 
 def analysed(lang: str, text: str, stem: bool = True) -> list[str]:
@@ -257,3 +260,29 @@ def test_reindex_of_an_index_without_languages_rebuilds_it_in_full(tmp_path: Pat
     assert summary.line().startswith(
         "full build (the index was built by an earlier version, without release languages):"
     )
+
+
+def test_a_release_in_a_new_language_is_added_incrementally(tmp_path: Path, corpus_dir: Path) -> None:
+    reindex(corpus_dir, tmp_path / "index")
+    name = "fr-wikinews-vatican-jubile-misericorde.md"
+    (corpus_dir / name).write_text(fixture(name), encoding="utf-8")
+    summary = reindex(corpus_dir, tmp_path / "index")
+    assert (summary.full, summary.added) == (False, 1)
+    service = SearchService(tmp_path / "index")
+    result = service.search(SearchRequest(q="etat"))
+    assert [(hit.id, hit.lang) for hit in result.hits] == [(name.removesuffix(".md"), "fr")]
+    assert "<mark>d’État</mark>" in result.hits[0].snippet_html
+
+
+def test_language_fields_reopen_and_search_in_a_fresh_process(multilingual_index: Path) -> None:
+    script = (
+        "import sys; from whoosh import index; from whoosh.qparser import QueryParser;"
+        "from indexer.store import IndexStore;"
+        "ix = index.open_dir(str(IndexStore(sys.argv[1]).require_current().path));"
+        "s = ix.searcher(); q = QueryParser('body_ar', ix.schema).parse('بالأطفال');"
+        "print(len(s.search(q, limit=None)), ix.schema['body_ar'].analyzer)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(multilingual_index)], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split(maxsplit=1) == ["6", "LanguageAnalyzer(stem=True, lang='ar')\n"]
