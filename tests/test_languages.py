@@ -286,3 +286,8 @@ def test_language_fields_reopen_and_search_in_a_fresh_process(multilingual_index
         [sys.executable, "-c", script, str(multilingual_index)], capture_output=True, text=True, check=True
     )
     assert out.stdout.split(maxsplit=1) == ["6", "LanguageAnalyzer(stem=True, lang='ar')\n"]
+
+
+def test_a_field_scoped_word_searches_that_field_in_every_language(multilingual_client: FlaskClient) -> None:
+    assert ids(search(multilingual_client, "q=title:etat")) == {"fr-un-sc10906-ankara"}  # États-Unis
+    assert ids(search(multilingual_client, "q=title:تحالف")) == {"ar-ksa-mofa-global-coalition-about"}

@@ -95,6 +95,27 @@ def _parser(schema: Schema, languages: list[str]) -> qparser.QueryParser:
     return parser
 
 
+# ``title:word`` or ``body:"a phrase"``: scoped to a text field, which each language has its own of.
+SCOPED = re.compile(r'(?<![\w:])(?P<field>title|body):(?P<value>"[^"]+"|[^\s"()]+)')
+
+
+def scope_to_languages(text: str, languages: Sequence[str]) -> str:
+    """Rewrite ``title:``/``body:`` words and phrases to the same field of each language.
+
+    >>> scope_to_languages('title:etat body:"coalition contre"', ["en", "fr"])
+    '(title:etat OR title_fr:etat) (body_exact:"coalition contre" OR body_fr_exact:"coalition contre")'
+    """
+    if list(languages) == [FIELDS_LANGUAGE]:
+        return text
+
+    def replace(match: re.Match[str]) -> str:
+        field, value = match.group("field"), match.group("value")
+        name = f"{field}_exact" if value.startswith('"') else field
+        return "(" + " OR ".join(f"{language_fields(lang)[name]}:{value}" for lang in languages) + ")"
+
+    return SCOPED.sub(replace, text)
+
+
 def rewrite(text: str, languages: Sequence[str] = (FIELDS_LANGUAGE,)) -> str:
     """Rewrite quoted phrases to the exact fields and hyphenated words to both spellings.
 
@@ -150,10 +171,11 @@ def parse_query(
     parser = _parser(schema, searched)
     degraded = False
     try:
-        query = parser.parse(rewrite(text, searched))
+        rewritten = rewrite(scope_to_languages(text, searched), searched)
+        query = parser.parse(rewritten)
         if query is wq.NullQuery and NEGATION.search(text):
             # Only exclusions ("-daesh"): exclude from everything rather than match nothing.
-            query = parser.parse("*:* " + rewrite(text, searched))
+            query = parser.parse("*:* " + rewritten)
     except Exception:  # noqa: BLE001 - any parser failure means "read it as words"
         query = wq.NullQuery
     if query is wq.NullQuery or _has_error(query):
