@@ -17,6 +17,7 @@ from whoosh.writing import IndexWriter
 
 from indexer.codec.parallel import write_fresh_index
 from indexer.corpus import Corpus, load_corpus
+from indexer.languages import forget_model
 from indexer.records import KnownRelease, RecordError, ReleaseRecord
 from indexer.schema import (
     DEFAULT_FACET_FIELDS,
@@ -191,6 +192,7 @@ def _full_build(store: IndexStore, corpus: Corpus, progress: Progress) -> Reinde
     generation = store.new_generation()
     try:
         languages = {release_language(record) for record in records}
+        forget_model()  # every language is known now: the writer processes need no model
         ix = index.create_in(str(generation.path), build_schema(sorted(extra_values), languages))
         parallel = len(records) >= PARALLEL_THRESHOLD and (os.cpu_count() or 1) > 1
         snowball_stem("loaded")  # NLTK imported once, before the writers fork, not in each

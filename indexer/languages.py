@@ -134,6 +134,12 @@ def plainly_english(sample: str) -> bool:
 _IDENTIFIER: Any = None
 
 
+def forget_model() -> None:
+    """Let go of the detection model (about 116 MB), before a build forks its writers."""
+    global _IDENTIFIER
+    _IDENTIFIER = None
+
+
 def _identifier() -> Any:
     # Loaded when first needed (the model takes a quarter of a second to read).
     global _IDENTIFIER
