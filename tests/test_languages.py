@@ -24,6 +24,7 @@ from indexer.html_pages import read_html_page
 from indexer.language_analysis import LanguageAnalyzer
 from indexer.languages import detect_language, language_label
 from indexer.schema import release_language
+from search_app.engine.query_reading import parse_query, plain_words
 from search_app.service import SearchRequest, SearchService
 
 
@@ -291,3 +292,12 @@ def test_language_fields_reopen_and_search_in_a_fresh_process(multilingual_index
 def test_a_field_scoped_word_searches_that_field_in_every_language(multilingual_client: FlaskClient) -> None:
     assert ids(search(multilingual_client, "q=title:etat")) == {"fr-un-sc10906-ankara"}  # États-Unis
     assert ids(search(multilingual_client, "q=title:تحالف")) == {"ar-ksa-mofa-global-coalition-about"}
+
+
+def test_plain_words_are_the_english_stems_when_other_languages_are_searched(
+    multilingual_index: Path, multilingual_corpus: Path
+) -> None:
+    service = SearchService(multilingual_index, multilingual_corpus / "variants.txt")
+    searcher = service.searcher()
+    parsed = parse_query("liberated bridges", searcher.schema, service.variants, searcher.reader())
+    assert plain_words(parsed.query) == ["liber", "bridg"]

@@ -80,12 +80,13 @@ def searched_languages(schema: Schema, languages: Iterable[str] | None = None) -
 def _parser(schema: Schema, languages: list[str]) -> qparser.QueryParser:
     fields = [name for name in SEARCH_FIELDS if name in schema] if FIELDS_LANGUAGE in languages else []
     # The query is analysed once per language: each language's fields have its analyzer. The
-    # exact fields too, so that the form typed ranks above its inflections (d'État over États).
+    # body's exact field too, so that the form typed ranks above its inflections (d'État over
+    # États); the title's added nothing on the judged queries.
     fields += [
         language_fields(lang)[name]
         for lang in languages
         if lang != FIELDS_LANGUAGE
-        for name in ("title", "body", "title_exact", "body_exact")
+        for name in ("title", "body", "body_exact")
     ]
     parser = qparser.MultifieldParser(fields, schema, group=qparser.AndGroup)
     parser.add_plugin(qparser.FuzzyTermPlugin())
@@ -266,7 +267,11 @@ def plain_words(query: wq.Query) -> list[str] | None:
         terms = (
             [node for node in sub.subqueries if isinstance(node, wq.Term)] if isinstance(sub, wq.Or) else []
         )
-        if not terms or len(terms) != len(sub.subqueries) or len({term.text for term in terms}) != 1:
+        if not terms or len(terms) != len(sub.subqueries):
             return None
-        words.append(terms[0].text)
+        # The English fields' stems (other languages' fields analyse the word their own way).
+        english = [term for term in terms if term.fieldname in SEARCH_FIELDS] or terms
+        if len({term.text for term in english}) != 1:
+            return None
+        words.append(english[0].text)
     return words
