@@ -111,6 +111,22 @@ def measure_build(releases: list[dict[str, Any]], work: Path) -> dict[str, Any]:
     return {"full": full, "incremental": incremental, "index": str(index)}
 
 
+def measure_multilingual_build(sources: list[Path], work: Path) -> dict[str, Any]:
+    """Build one index of the given corpus files (English, French and Arabic releases) in a
+    subprocess, as :func:`measure_build` does; return its time and rates."""
+    corpus_dir, index = work / "multilingual" / "corpus", work / "multilingual" / "index"
+    shutil.rmtree(work / "multilingual", ignore_errors=True)
+    corpus_dir.mkdir(parents=True)
+    for number, source in enumerate(sources):
+        shutil.copy(source, corpus_dir / f"{number:03}-{source.name}")
+    characters = sum(len(path.read_text(encoding="utf-8")) for path in corpus_dir.iterdir())
+    full = run_reindex(corpus_dir, index, full=True)
+    full["releases_per_s"] = round(full["documents"] / full["wall_s"], 1)
+    full["characters_per_s"] = round(characters / full["wall_s"])
+    full["index_mb"] = disk_mb(index)
+    return full
+
+
 def measure_fts5_build(releases: list[dict[str, Any]], path: Path) -> dict[str, Any]:
     """Build the FTS5 baseline's database at ``path``; return its time, rate and size."""
     path.unlink(missing_ok=True)

@@ -1,6 +1,7 @@
 """SQLite FTS5 baseline for the benchmarks: the same releases, a stock tokenizer, bm25 ranking.
 
-The baseline indexes title and body with ``tokenize='porter unicode61'`` and ranks with
+The baseline indexes title and body with ``tokenize='porter unicode61'`` (for French and
+Arabic: ``unicode61 remove_diacritics 2``, Porter being English only) and ranks with
 ``bm25(docs, 3.0, 1.0)`` (title weighted three times the body). It has no name variants, no
 spelling suggestions and no extra fields: it is what a plain FTS5 setup gives.
 
@@ -27,6 +28,9 @@ import sqlite3
 from collections.abc import Iterable
 
 COLUMNS = ("title", "body")
+ENGLISH_TOKENIZER = "porter unicode61"
+# FTS5's best stock setting for other languages: case and diacritics folded, no stemming.
+MULTILINGUAL_TOKENIZER = "unicode61 remove_diacritics 2"
 OPERATORS = frozenset({"AND", "OR", "NOT"})
 TOKEN = re.compile(
     r'(?P<sign>[-+]?)(?:(?P<field>\w+):)?(?:"(?P<phrase>[^"]*)"|(?P<word>[^\s()"]+))|(?P<paren>[()])'
@@ -73,9 +77,14 @@ def plain_fts5(query: str) -> str:
 class Fts5Baseline:
     """An in-memory (or on-disk) FTS5 index of (id, title, body) rows."""
 
-    def __init__(self, releases: Iterable[tuple[str, str, str]], path: str = ":memory:") -> None:
+    def __init__(
+        self,
+        releases: Iterable[tuple[str, str, str]],
+        path: str = ":memory:",
+        tokenize: str = ENGLISH_TOKENIZER,
+    ) -> None:
         self.db = sqlite3.connect(path)
-        self.db.execute("CREATE VIRTUAL TABLE docs USING fts5(title, body, tokenize='porter unicode61')")
+        self.db.execute(f"CREATE VIRTUAL TABLE docs USING fts5(title, body, tokenize='{tokenize}')")
         self.ids: list[str] = []
         rows = []
         for rowid, (release_id, title, body) in enumerate(releases, start=1):

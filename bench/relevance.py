@@ -6,12 +6,19 @@ Usage (from the repository root):
     python bench/relevance.py --doj-index /tmp/doj     # reuse a built DOJ index (~75 s saved)
     python bench/relevance.py --corpus seed            # only the seed corpus
     python bench/relevance.py --kind question --kind typo   # only the issue-15 kinds
+    python bench/relevance.py --corpus multilingual    # only the French and Arabic queries
+    python bench/relevance.py --corpus multilingual --arabic-stemmer isri   # compare stemmers
 
 Options: ``--judgments`` (default bench/judgments.json), ``--seed-index DIR`` /
 ``--doj-index DIR`` (reuse an index built by ``reindex``; otherwise one is built with
 ``indexer.reindex`` under ``--work`` or a temp dir), ``--doj-corpus PATH``, ``--variants PATH``
 (default corpus/variants.txt, used for both corpora), ``--out`` (default
 bench/results/relevance.json).
+
+French and Arabic queries (bench/multilingual/judgments.json, corpora ``fr`` and ``ar``) run
+over one index of bench/multilingual/{fr,ar}.jsonl together, with the variants file
+bench/multilingual/variants.txt; their FTS5 baseline uses ``unicode61 remove_diacritics 2``.
+``--arabic-stemmer`` (light10, isri, snowball) picks the Arabic stemmer for that index.
 
 Each judged query (bench/judgments.json: corpus, kind, q, relevant ids, note) runs through
 ``SearchService.search`` (top 10) and through :class:`fts5_baseline.Fts5Baseline` over the
@@ -44,9 +51,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from fts5_baseline import Fts5Baseline  # noqa: E402
+from fts5_baseline import MULTILINGUAL_TOKENIZER, Fts5Baseline  # noqa: E402
 
 from indexer import load_corpus, reindex  # noqa: E402
+from indexer.arabic import ARABIC_STEMMERS  # noqa: E402
+from indexer.language_analysis import reset_language_tables  # noqa: E402
+from indexer.language_words import ARABIC_STEMMER  # noqa: E402
 from search_app.service import SearchRequest, SearchService  # noqa: E402
 
 K = 10
@@ -59,6 +69,9 @@ CORPORA = {
 }
 # Kinds the baseline answers with all words, else any word (as a plain FTS5 setup would).
 RELAXED_KINDS = ("question", "typo")
+MULTILINGUAL = ROOT / "bench" / "multilingual"
+# Judged corpora that share the multilingual index.
+LANGUAGES = ("fr", "ar")
 METRICS = ("mrr", "recall", "ndcg")
 Scores = dict[str, float]
 
@@ -102,15 +115,29 @@ def run_engine(service: SearchService, q: str) -> tuple[list[str], str | None, s
 
 def evaluate(args: argparse.Namespace, queries: list[dict[str, Any]], work: Path) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    for name in CORPORA:
-        mine = [q for q in queries if q["corpus"] == name]
+    for name in (*CORPORA, "multilingual"):
+        mine = [
+            q for q in queries if q["corpus"] == name or (name == "multilingual" and q["corpus"] in LANGUAGES)
+        ]
         if not mine or args.corpus not in (name, "all"):
             continue
-        corpus = args.doj_corpus if name == "doj" else CORPORA[name]
-        index_dir = prepare_index(name, corpus, getattr(args, f"{name.split('-')[0]}_index", None), work)
-        service = SearchService(index_dir, args.variants)
+        if name == "multilingual":
+            ARABIC_STEMMER[0] = ARABIC_STEMMERS[args.arabic_stemmer]
+            reset_language_tables()
+            corpus = work / "multilingual-corpus"
+            corpus.mkdir(parents=True, exist_ok=True)
+            for lang in LANGUAGES:
+                (corpus / f"{lang}.jsonl").write_bytes((MULTILINGUAL / f"{lang}.jsonl").read_bytes())
+            index_dir = prepare_index(name, corpus, None, work)
+            service = SearchService(index_dir, args.multilingual_variants)
+            tokenize = MULTILINGUAL_TOKENIZER
+        else:
+            corpus = args.doj_corpus if name == "doj" else CORPORA[name]
+            index_dir = prepare_index(name, corpus, getattr(args, f"{name.split('-')[0]}_index", None), work)
+            service = SearchService(index_dir, args.variants)
+            tokenize = "porter unicode61"
         records = load_corpus(corpus).records
-        baseline = Fts5Baseline((r.id, r.title, r.body) for r in records)
+        baseline = Fts5Baseline(((r.id, r.title, r.body) for r in records), tokenize=tokenize)
         print(
             f"{name}: {service.health()['documents']} releases in the index, {len(records)} in the baseline"
         )
@@ -215,8 +242,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--judgments", type=Path, default=ROOT / "bench" / "judgments.json")
-    parser.add_argument("--corpus", choices=(*CORPORA, "all"), default="all")
+    parser.add_argument("--corpus", choices=(*CORPORA, "multilingual", "all"), default="all")
     parser.add_argument("--kind", action="append", help="only queries of this kind (repeatable)")
+    parser.add_argument("--multilingual-judgments", type=Path, default=MULTILINGUAL / "judgments.json")
+    parser.add_argument("--multilingual-variants", type=Path, default=MULTILINGUAL / "variants.txt")
+    parser.add_argument("--arabic-stemmer", choices=sorted(ARABIC_STEMMERS), default="snowball")
     parser.add_argument("--seed-index", type=Path, help="reuse this seed index instead of building one")
     parser.add_argument("--doj-index", type=Path, help="reuse this DOJ index instead of building one")
     parser.add_argument("--doj-corpus", type=Path, default=CORPORA["doj"])
@@ -229,6 +259,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     queries = load_queries(args.judgments)
+    queries += json.loads(args.multilingual_judgments.read_text(encoding="utf-8"))["queries"]
     if args.kind:
         queries = [query for query in queries if query["kind"] in args.kind]
     with tempfile.TemporaryDirectory(prefix="relevance-") as temp:

@@ -129,6 +129,14 @@ def table(results: dict[str, Any]) -> list[str]:
     lines += ["", *_query_lines(f"In process, ms ({query['runs']} run(s))", query)]
     if "http" in results:
         lines += ["", *_http_lines(results["http"])]
+    if "multilingual_build" in results:
+        build = results["multilingual_build"]
+        lines += [
+            "",
+            f"Multilingual build (English, French, Arabic): {build['documents']} releases in "
+            f"{build['wall_s']} s, {build['releases_per_s']} releases/s, "
+            f"{build['characters_per_s']:,} characters/s, {build['index_mb']} MB",
+        ]
     if "scale" in results:
         scale = results["scale"]
         title = f"Scale: {scale['releases']:,} synthetic"

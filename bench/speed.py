@@ -9,8 +9,9 @@ Usage (from the repository root)::
 
 Parts (each can be skipped): **build** (``reindex --full`` in a subprocess: time, releases/s,
 size on disk, peak memory; incremental runs after 0, 1 and 100 changed releases; the FTS5
-build of the same releases), **over time** (the histogram's share of a search and export speed,
-bench/over_time.py), **query in process** (p50/p95/p99 of ``SearchService.search``
+build of the same releases; a multilingual build of the seed's English releases and the French
+and Arabic ones of bench/multilingual), **over time** (the histogram's share of a search and
+export speed, bench/over_time.py), **query in process** (p50/p95/p99 of ``SearchService.search``
 and of FTS5 over a seeded query set of ~300 queries of 12 kinds, see bench/queries.py),
 **HTTP** (``search-app`` and the FTS5 app under gunicorn with 2 workers each, a bounded load
 at concurrency 1 and 8 from a second process, worker RSS before and after) and **scale**
@@ -43,7 +44,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path[:0] = [str(BENCH), str(ROOT)]
 
-from build_cost import measure_build, measure_fts5_build  # noqa: E402
+from build_cost import measure_build, measure_fts5_build, measure_multilingual_build  # noqa: E402
 from http_load import Server, free_port, load_in_subprocess  # noqa: E402
 from in_process import measure_queries, profile_pass  # noqa: E402
 from over_time import measure_over_time  # noqa: E402
@@ -54,6 +55,12 @@ from synthetic import write_corpus  # noqa: E402
 from timing import combine_runs, cpu_probe, ratio  # noqa: E402
 
 DOJ = ROOT.parent / "shared" / "corpora" / "doj-opa-2009-2018" / "releases.jsonl.gz"
+# The multilingual build: the seed's English releases and the French and Arabic relevance sets.
+MULTILINGUAL_SOURCES = [
+    *sorted((ROOT / "corpus").glob("*.md")),
+    BENCH / "multilingual" / "fr.jsonl",
+    BENCH / "multilingual" / "ar.jsonl",
+]
 RESULTS = BENCH / "results"
 BIN = Path(sys.executable).parent
 
@@ -252,6 +259,9 @@ def main(argv: list[str] | None = None) -> None:
         if not args.skip_http:
             print("HTTP: gunicorn, 2 workers each, concurrency 1 and 8 ...", file=sys.stderr)
             results["http"] = measure_http(index, args.variants, fts5_db, queries, args, work)
+        if not args.skip_build:
+            print("multilingual build: English, French and Arabic releases ...", file=sys.stderr)
+            results["multilingual_build"] = measure_multilingual_build(MULTILINGUAL_SOURCES, work)
         if not args.skip_scale:
             print(f"scale: {args.scale} synthetic releases ...", file=sys.stderr)
             results["scale"] = measure_scale(args.scale, args, work)

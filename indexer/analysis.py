@@ -19,8 +19,8 @@ into Whoosh's postings with NumPy, many documents at a time: no Python code runs
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -76,6 +76,13 @@ class CompoundTokenizer(Tokenizer):
     ['anti', 'ISIS', 'antiISIS', 'counter', 'terrorism', 'counterterrorism']
     """
 
+    # Languages other than English split words with marks inside (indexer.word_shapes).
+    word_re: re.Pattern[str] = WORD_RE
+
+    def __init__(self, word_re: re.Pattern[str] | None = None) -> None:
+        if word_re is not None:
+            self.word_re = word_re
+
     def __call__(
         self,
         value: str,
@@ -95,7 +102,7 @@ class CompoundTokenizer(Tokenizer):
             return
         position = start_pos
         run: list[re.Match[str]] = []
-        for match in WORD_RE.finditer(value):
+        for match in self.word_re.finditer(value):
             joined = bool(run) and match.start() - run[-1].end() == 1 and value[run[-1].end()] in HYPHENS
             if not joined:
                 if len(run) > 1 and mode != "query":
@@ -167,12 +174,23 @@ def exact_chain() -> Analyzer:
 _TOKENIZER = CompoundTokenizer()
 
 
+class WordTables(NamedTuple):
+    """What analysing one language's words needs: the tokenizer, the word pattern
+    without backtracking, each written word's forms, and their term ids."""
+
+    tokenizer: CompoundTokenizer
+    word_re: re.Pattern[str]
+    forms: Mapping[str, tuple[str, str | None]]
+    written_ids: _WrittenIds
+
+
 class WordAnalyzer(Analyzer):
     """The stemming or exact chain in one step, with the same tokens.
 
     Stemming drops stop words and numbers the remaining tokens consecutively, as
     Whoosh's ``StopFilter`` does; ``no_morph=True`` skips only the stemming.
     The instance holds just ``stem``, so the pickled schema stays small.
+    English here; indexer.language_analysis gives the other languages their tables.
     """
 
     def __init__(self, stem: bool) -> None:
@@ -184,18 +202,23 @@ class WordAnalyzer(Analyzer):
     def has_morph(self) -> bool:
         return self.stem
 
+    def tables(self) -> WordTables:
+        """Return the tokenizer, word pattern and word tables this analyzer uses."""
+        return _ENGLISH
+
     def __call__(
         self, value: str, no_morph: bool = False, removestops: bool = True, **kwargs: Any
     ) -> Iterator[Token]:
-        tokens = _TOKENIZER(value, removestops=removestops, **kwargs)
+        tables = self.tables()
+        tokens = tables.tokenizer(value, removestops=removestops, **kwargs)
         if self.stem:
-            return _stemmed(tokens, removestops, no_morph)
-        return _exact(tokens)
+            return _stemmed(tokens, tables.forms, removestops, no_morph)
+        return _exact(tokens, tables.forms)
 
     def word_tokens(self, value: str) -> tuple[TermIds, Numbers]:
         """Return the term id and position of each indexed token of ``value`` (index
         mode), in token order; :func:`group_postings` makes postings of them."""
-        scan = _written_words(value)
+        scan = _written_words(value, self.tables())
         ids = scan.stem_ids() if self.stem else scan.exact_ids()
         positions = scan.positions
         kept = ids >= 0
@@ -210,17 +233,19 @@ class WordAnalyzer(Analyzer):
         return ids[kept], positions[kept]
 
 
-def _exact(tokens: Iterator[Token]) -> Iterator[Token]:
+def _exact(tokens: Iterator[Token], forms: Mapping[str, tuple[str, str | None]]) -> Iterator[Token]:
     for token in tokens:
-        token.text = WORD_FORMS[token.text][0]
+        token.text = forms[token.text][0]
         if token.text:
             yield token
 
 
-def _stemmed(tokens: Iterator[Token], removestops: bool, no_morph: bool) -> Iterator[Token]:
+def _stemmed(
+    tokens: Iterator[Token], forms: Mapping[str, tuple[str, str | None]], removestops: bool, no_morph: bool
+) -> Iterator[Token]:
     position = None
     for token in tokens:
-        exact, stem = WORD_FORMS[token.text]
+        exact, stem = forms[token.text]
         if not exact:
             continue
         if stem is None:
@@ -239,11 +264,18 @@ class _Scan:
     """The written words of a text, numbered once (see :data:`_WRITTEN_IDS`) for both
     its fields, in token order, with their positions."""
 
-    __slots__ = ("_exact", "_stem", "positions", "written_ids")
+    __slots__ = ("_exact", "_stem", "_written", "positions", "written_ids")
 
-    def __init__(self, words: list[str], positions: Numbers, order: npt.NDArray[np.intp] | None) -> None:
+    def __init__(
+        self,
+        written: _WrittenIds,
+        words: list[str],
+        positions: Numbers,
+        order: npt.NDArray[np.intp] | None,
+    ) -> None:
         # Joined words come after all others in ``words``: ``order`` puts them in place.
-        ids = np.fromiter(map(_WRITTEN_IDS.__getitem__, words), np.int32, len(words))
+        self._written = written
+        ids = np.fromiter(map(written.__getitem__, words), np.int32, len(words))
         self.written_ids = ids if order is None else ids[order]
         self.positions = positions if order is None else positions[order]
         self._exact: TermIds | None = None
@@ -252,20 +284,20 @@ class _Scan:
     def exact_ids(self) -> TermIds:
         """Each token's term id in the exact field (-1: not indexed)."""
         if self._exact is None:
-            self._exact = _WRITTEN_IDS.exact[self.written_ids]
+            self._exact = self._written.exact[self.written_ids]
         return self._exact
 
     def stem_ids(self) -> TermIds:
         """Each token's term id in the stemmed field (-1: not indexed)."""
         if self._stem is None:
-            self._stem = _WRITTEN_IDS.stem[self.written_ids]
+            self._stem = self._written.stem[self.written_ids]
         return self._stem
 
 
-_last_scan: tuple[str, _Scan | None] = ("", None)
+_last_scan: tuple[str, _WrittenIds | None, _Scan | None] = ("", None, None)
 
 
-def _written_words(text: str) -> _Scan:
+def _written_words(text: str, tables: WordTables) -> _Scan:
     """Return the written words of ``text`` in token order, with their positions.
 
     A compound's joined word follows its parts, at the position of the last part.
@@ -273,30 +305,30 @@ def _written_words(text: str) -> _Scan:
     (``body`` and ``body_exact``).
     """
     global _last_scan
-    last_text, last_scan = _last_scan
-    if text == last_text and last_scan is not None:
+    last_text, last_written, last_scan = _last_scan
+    if text == last_text and last_written is tables.written_ids and last_scan is not None:
         return last_scan
     joins = [join.start() for join in _JOIN_RE.finditer(text)]
     if joins:
-        scan = _scan_compounds(text, joins)
+        scan = _scan_compounds(text, joins, tables)
     else:
-        words = _WORD_RE.findall(text)
-        scan = _Scan(words, np.arange(len(words), dtype=np.int32), None)
-    _last_scan = (text, scan)
+        words = tables.word_re.findall(text)
+        scan = _Scan(tables.written_ids, words, np.arange(len(words), dtype=np.int32), None)
+    _last_scan = (text, tables.written_ids, scan)
     return scan
 
 
-def _scan_compounds(text: str, joins: list[int]) -> _Scan:
+def _scan_compounds(text: str, joins: list[int], tables: WordTables) -> _Scan:
     # The words between joining hyphens are found by the regex engine, one call per
     # stretch; each hyphen joins the last word before it and the next.
     words: list[str] = []
     lefts: list[int] = []  # the index of the word before each joining hyphen
     start = 0
     for hyphen in joins:
-        words += _WORD_RE.findall(text, start, hyphen)
+        words += tables.word_re.findall(text, start, hyphen)
         lefts.append(len(words) - 1)
         start = hyphen + 1
-    words += _WORD_RE.findall(text, start)
+    words += tables.word_re.findall(text, start)
     # A compound is a run of words joined one to the next.
     joined: list[str] = []
     joined_at: list[int] = []  # the index (and position) of each compound's last part
@@ -310,7 +342,7 @@ def _scan_compounds(text: str, joins: list[int]) -> _Scan:
         first = last = left
     positions = np.concatenate((np.arange(len(words), dtype=np.int32), np.array(joined_at, np.int32)))
     # Stable: a joined word follows its last part, which has the same position.
-    return _Scan(words + joined, positions, np.argsort(positions, kind="stable"))
+    return _Scan(tables.written_ids, words + joined, positions, np.argsort(positions, kind="stable"))
 
 
 # Term ids number every indexed term (a normalised word or a stem) in this process,
@@ -340,13 +372,14 @@ class _WrittenIds(dict[str, int]):
     the vocabulary a process indexes, as :data:`_TERMS` does.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, forms: Mapping[str, tuple[str, str | None]]) -> None:
         super().__init__()
+        self.forms = forms
         self.exact = np.empty(0, np.int32)
         self.stem = np.empty(0, np.int32)
 
     def __missing__(self, written: str) -> int:
-        exact, stem = WORD_FORMS[written]
+        exact, stem = self.forms[written]
         number = len(self)
         if number == len(self.exact):  # grow the tables by doubling
             size = max(1024, 2 * number)
@@ -359,7 +392,14 @@ class _WrittenIds(dict[str, int]):
 
 
 # Looked up once per token with ``map`` (no Python code per token once a word is known).
-_WRITTEN_IDS = _WrittenIds()
+_WRITTEN_IDS = _WrittenIds(WORD_FORMS)
+_ENGLISH = WordTables(_TOKENIZER, _WORD_RE, WORD_FORMS, _WRITTEN_IDS)
+
+
+def word_tables(word_pattern: str, forms: Mapping[str, tuple[str, str | None]]) -> WordTables:
+    """Return new tables for words matching ``word_pattern`` with the given forms."""
+    word_re = re.compile(word_pattern)
+    return WordTables(CompoundTokenizer(word_re), word_re, forms, _WrittenIds(forms))
 
 
 def stemming_analyzer() -> Analyzer:

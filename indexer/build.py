@@ -17,13 +17,16 @@ from whoosh.writing import IndexWriter
 
 from indexer.codec.parallel import write_fresh_index
 from indexer.corpus import Corpus, load_corpus
+from indexer.languages import forget_model
 from indexer.records import KnownRelease, RecordError, ReleaseRecord
 from indexer.schema import (
     DEFAULT_FACET_FIELDS,
     MAX_FACET_VALUES,
     build_schema,
     keyword_list_field,
+    language_field_types,
     record_to_document,
+    release_language,
 )
 from indexer.store import Generation, IndexDamaged, IndexStore
 from indexer.words import snowball_stem
@@ -58,6 +61,7 @@ class ReindexSummary:
     seconds: float = 0.0
     full: bool = False
     generation: str = ""
+    rebuilt_because: str = ""  # why an incremental run rebuilt the index in full
 
     def as_dict(self) -> dict[str, object]:
         """Return the summary as JSON-ready data."""
@@ -72,11 +76,13 @@ class ReindexSummary:
             "seconds": round(self.seconds, 3),
             "full": self.full,
             "generation": self.generation,
-        }
+        } | ({"rebuilt_because": self.rebuilt_because} if self.rebuilt_because else {})
 
     def line(self) -> str:
         """Return the one-line summary printed at the end of a run."""
         kind = "full build" if self.full else "incremental"
+        if self.rebuilt_because:
+            kind = f"full build ({self.rebuilt_because})"
         return (
             f"{kind}: {self.added} added, {self.updated} updated, {self.deleted} deleted, "
             f"{self.unchanged} unchanged, {self.skipped} skipped; "
@@ -107,15 +113,19 @@ def reindex(
     with store.writer_lock(wait_seconds):
         current = store.current()
         verified: dict[str, str] = {}
+        rebuilt_because = ""
         if current is not None and not full:
             try:
                 verified = current.verify()
             except IndexDamaged:
                 full = True  # rebuild from the corpus rather than update damaged files
+        if current is not None and not full and _schema_outdated(current):
+            full, rebuilt_because = True, SCHEMA_CHANGED
         if full or current is None:
             if corpus.known:  # a rebuild needs every release whole
                 corpus = load_corpus(corpus_path)
             summary = _full_build(store, corpus, progress)
+            summary.rebuilt_because = rebuilt_because
         else:
             summary = _incremental(current, corpus, lambda: load_corpus(corpus_path), verified, progress)
             if corpus.sources.keys() != known.keys():
@@ -124,6 +134,21 @@ def reindex(
     summary.skipped = len(corpus.errors)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+SCHEMA_CHANGED = "the index was built by an earlier version, without release languages"
+
+
+def _schema_outdated(generation: Generation) -> bool:
+    """Tell whether the live index lacks a field this version writes (it is rebuilt in full)."""
+    try:
+        ix = index.open_dir(str(generation.path))
+    except Exception:  # noqa: BLE001 - an unreadable index is rebuilt too
+        return True
+    try:
+        return "lang" not in ix.schema
+    finally:
+        ix.close()
 
 
 @dataclass
@@ -166,7 +191,9 @@ def _full_build(store: IndexStore, corpus: Corpus, progress: Progress) -> Reinde
     extra_values = _extra_fields(records)
     generation = store.new_generation()
     try:
-        ix = index.create_in(str(generation.path), build_schema(sorted(extra_values)))
+        languages = {release_language(record) for record in records}
+        forget_model()  # every language is known now: the writer processes need no model
+        ix = index.create_in(str(generation.path), build_schema(sorted(extra_values), languages))
         parallel = len(records) >= PARALLEL_THRESHOLD and (os.cpu_count() or 1) > 1
         snowball_stem("loaded")  # NLTK imported once, before the writers fork, not in each
         shares = _shares(records, BUILD_PROCESSES if parallel else 1)
@@ -246,6 +273,10 @@ def _incremental(
         new_fields = sorted({name for record in changed for name in record.extra} - set(ix.schema.names()))
         for name in new_fields:
             writer.add_field(name, keyword_list_field())
+        for lang in sorted({release_language(record) for record in changed}):
+            for name, field_type in language_field_types(lang).items():
+                if name not in ix.schema:
+                    writer.add_field(name, field_type)
         for doc_id in removed:
             writer.delete_by_term("id", doc_id)
         for record in progress(changed, len(changed)):

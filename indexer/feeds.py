@@ -12,6 +12,7 @@ import feedparser
 
 from indexer.fields import build_record
 from indexer.html_text import html_to_text
+from indexer.languages import language_code
 from indexer.records import RecordError, ReleaseRecord
 
 
@@ -31,9 +32,11 @@ def read_feed(path: Path, base: Path) -> Iterator[ReleaseRecord | RecordError]:
         yield RecordError(shown, line, "feed", reason)
         return
     source = feed.feed.get("title")
+    # RSS <language>, Atom xml:lang: the feed's language is each entry's unless it says otherwise.
+    feed_lang = language_code(feed.feed.get("language"))
     stem = path.relative_to(base).as_posix()
     for number, entry in enumerate(feed.entries, start=1):
-        yield _entry_record(entry, source, shown, f"{stem}#{number}", number)
+        yield _entry_record(entry, source, shown, f"{stem}#{number}", number, feed_lang)
     # feedparser recovers what it can of a feed that is not well-formed (cut off, bad XML);
     # the entries it read are kept, and the feed is still reported so the run exits non-zero.
     if isinstance(problem, xml.sax.SAXException):
@@ -43,7 +46,7 @@ def read_feed(path: Path, base: Path) -> Iterator[ReleaseRecord | RecordError]:
 
 
 def _entry_record(
-    entry: Any, source: str | None, shown: str, default_id: str, number: int
+    entry: Any, source: str | None, shown: str, default_id: str, number: int, feed_lang: str | None = None
 ) -> ReleaseRecord | RecordError:
     content = entry.get("content") or []
     html = content[0].get("value", "") if content else entry.get("summary", "")
@@ -57,6 +60,7 @@ def _entry_record(
         "url": entry.get("link"),
         "tags": [tag.get("term") for tag in entry.get("tags", []) if tag.get("term")],
         "source": source,
+        "lang": language_code((entry.get("title_detail") or {}).get("language")) or feed_lang,
     }
     try:
         return build_record(

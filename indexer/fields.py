@@ -7,9 +7,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from indexer.languages import language_code
 from indexer.records import KNOWN_FIELDS, ExtraValue, RecordError, ReleaseRecord
 
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+# The per-language text fields of the schema (title_fr, body_ar_exact, ...).
+LANGUAGE_FIELD = re.compile(r"^(title|body)_[a-z]{2}(_exact)?$")
 RESERVED_NAMES = frozenset(KNOWN_FIELDS) | {
     "year",
     "dated",
@@ -80,7 +83,7 @@ def _string_list(name: str, value: Any) -> tuple[str, ...]:
 
 
 def _extra(name: str, value: Any) -> ExtraValue | None:
-    if not FIELD_NAME.match(name) or name in RESERVED_NAMES:
+    if not FIELD_NAME.match(name) or name in RESERVED_NAMES or LANGUAGE_FIELD.match(name):
         raise FieldProblem(name, "extra field names must be lower-case words and not reserved")
     if value is None:
         return None
@@ -91,6 +94,17 @@ def _extra(name: str, value: Any) -> ExtraValue | None:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise FieldProblem(name, f"expected text or a list of text, got {type(value).__name__}")
     return str(value)
+
+
+def _lang(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    code = language_code(value)
+    if code is None:
+        raise FieldProblem(
+            "lang", f"expected an ISO 639-1 language code such as 'en' or 'fr-FR', got {value!r}"
+        )
+    return code
 
 
 def build_record(data: Mapping[str, Any], *, default_id: str, path: str, line: int | None) -> ReleaseRecord:
@@ -118,6 +132,7 @@ def build_record(data: Mapping[str, Any], *, default_id: str, path: str, line: i
             source=_text("source", data.get("source")),
             extra=extra,
             origin=path if line is None else f"{path}:{line}",
+            lang=_lang(data.get("lang")),
         )
     except FieldProblem as problem:
         raise RecordError(path, line, problem.field, problem.reason) from None

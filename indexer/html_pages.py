@@ -9,6 +9,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from indexer.fields import build_record
 from indexer.html_text import container_text, main_container, meta_content
+from indexer.languages import language_code
 from indexer.records import RecordError, ReleaseRecord
 
 DATE_SELECTORS = (
@@ -44,6 +45,7 @@ def read_html_page(path: Path, base: Path) -> ReleaseRecord | RecordError:
         or meta_content(tree, 'meta[property="og:url"]'),
         "tags": [t.attributes.get("content") for t in tree.css('meta[property="article:tag"]')] or keywords,
         "source": meta_content(tree, 'meta[property="og:site_name"]'),
+        "lang": _page_language(tree),
     }
     container = main_container(tree)
     if heading is not None:
@@ -51,6 +53,13 @@ def read_html_page(path: Path, base: Path) -> ReleaseRecord | RecordError:
     data["body"] = container_text(container) if container is not None else ""
     default_id = path.relative_to(base).with_suffix("").as_posix()
     return _build(data, default_id, shown)
+
+
+def _page_language(tree: LexborHTMLParser) -> str | None:
+    """Return the page's declared language (``<html lang>``, else ``og:locale``)."""
+    root = tree.css_first("html")
+    declared = root.attributes.get("lang") if root is not None else None
+    return language_code(declared) or language_code(meta_content(tree, 'meta[property="og:locale"]'))
 
 
 def _build(data: dict[str, Any], default_id: str, shown: str) -> ReleaseRecord | RecordError:

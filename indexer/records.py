@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, field
 
 # Fields every release may have; anything else in a record is an extra field.
-KNOWN_FIELDS = ("id", "title", "body", "date", "url", "tags", "source")
+KNOWN_FIELDS = ("id", "title", "body", "date", "url", "tags", "source", "lang")
 
 ExtraValue = str | list[str]
 
@@ -44,6 +44,7 @@ class ReleaseRecord:
     source: str | None = None
     extra: dict[str, ExtraValue] = field(default_factory=dict)
     origin: str = ""  # "path:line" where the record was read, for error messages
+    lang: str | None = None  # ISO 639-1 code the record gives; None: detected when indexed
 
     @property
     def source_path(self) -> str:
@@ -74,6 +75,8 @@ class ReleaseRecord:
             "source": self.source,
             "extra": self.extra,
         }
+        if self.lang:  # only when given, so digests of releases without one stay as they were
+            data["lang"] = self.lang
         encoded = json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8")
         return hashlib.blake2b(encoded, digest_size=16).hexdigest()
 

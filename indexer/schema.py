@@ -25,6 +25,8 @@ from indexer.analysis import (
 # Imported here too: schemas pickled before indexer.codec existed name indexer.schema.KeywordListColumn.
 from indexer.codec.columns import KeywordListColumn
 from indexer.codec.postings import Numbers, TermIds, group_postings
+from indexer.language_analysis import LanguageAnalyzer
+from indexer.languages import detect_language
 from indexer.records import ReleaseRecord
 
 # Keyword lists are joined with the ASCII unit separator, so values may hold commas
@@ -98,11 +100,52 @@ def keyword_list_field() -> FieldType:
 # The unstemmed copy of each stemmed text field: quoted words and phrases match it as written.
 EXACT_FIELDS = {"title": "title_exact", "body": "body_exact"}
 # Facets every index offers (extra fields that repeat are added per corpus).
-DEFAULT_FACET_FIELDS = ("year", "tags", "source")
+DEFAULT_FACET_FIELDS = ("year", "tags", "source", "lang")
+# The language whose releases use the fields above (title, body, ...): other languages
+# get fields of their own, named by their code (title_fr, body_fr, title_fr_exact, ...).
+FIELDS_LANGUAGE = "en"
 
 
-def build_schema(extra_fields: list[str]) -> Schema:
-    """Return the schema for releases with the given extra field names."""
+def language_fields(lang: str) -> dict[str, str]:
+    """Return the text fields of ``lang``: {"title": "title_fr", "body": "body_fr", ...}."""
+    if lang == FIELDS_LANGUAGE:
+        return {name: name for name in ("title", "body", "title_exact", "body_exact")}
+    return {name: f"{name}_{lang}" for name in ("title", "body")} | {
+        f"{name}_exact": f"{name}_{lang}_exact" for name in ("title", "body")
+    }
+
+
+def field_language(field: str) -> str | None:
+    """Return the language of a per-language text field ("body_ar" -> "ar"), else None."""
+    parts = field.split("_")
+    if parts[0] in ("title", "body") and len(parts) in (2, 3) and len(parts[1]) == 2:
+        return parts[1] if len(parts) == 2 or parts[2] == "exact" else None
+    return None
+
+
+def add_language_fields(schema: Schema, lang: str) -> None:
+    """Add the text fields of ``lang`` to ``schema`` (a no-op for English or a known language)."""
+    for name, field in language_field_types(lang).items():
+        if name not in schema:
+            schema.add(name, field)
+
+
+def language_field_types(lang: str) -> dict[str, FieldType]:
+    """Return the new text fields a release in ``lang`` needs (none for English)."""
+    if lang == FIELDS_LANGUAGE:
+        return {}
+    names = language_fields(lang)
+    stemmed, exact = LanguageAnalyzer(stem=True, lang=lang), LanguageAnalyzer(stem=False, lang=lang)
+    return {
+        names["title"]: TextField(analyzer=stemmed, field_boost=TITLE_BOOST, multitoken_query="phrase"),
+        names["title_exact"]: TextField(analyzer=exact, field_boost=TITLE_BOOST, multitoken_query="phrase"),
+        names["body"]: TextField(analyzer=stemmed, multitoken_query="phrase"),
+        names["body_exact"]: TextField(analyzer=exact, spelling=True, multitoken_query="phrase"),
+    }
+
+
+def build_schema(extra_fields: list[str], languages: Iterable[str] = ()) -> Schema:
+    """Return the schema for releases with the given extra field names and languages."""
     stemmed, exact = stemming_analyzer(), exact_analyzer()
     schema = Schema(
         id=ID(stored=True, unique=True),
@@ -120,14 +163,27 @@ def build_schema(extra_fields: list[str]) -> Schema:
         source=ID(stored=True, sortable=True),
         content_hash=STORED(),
         source_path=STORED(),
+        lang=ID(stored=True, sortable=True),
     )
     for name in extra_fields:
         schema.add(name, keyword_list_field())
+    for lang in sorted(set(languages)):
+        add_language_fields(schema, lang)
     return schema
+
+
+def release_language(record: ReleaseRecord) -> str:
+    """Return the release's language: the record's, else detected from its text (once)."""
+    lang: str | None = record.lang or record.__dict__.get("_detected_lang")
+    if lang is None:
+        lang = detect_language(f"{record.title}\n{record.body}")
+        object.__setattr__(record, "_detected_lang", lang)
+    return lang
 
 
 def record_to_document(record: ReleaseRecord) -> dict[str, Any]:
     """Return the Whoosh document fields for one record."""
+    lang = release_language(record)
     doc: dict[str, Any] = {
         "id": record.id,
         "title": record.title,
@@ -137,7 +193,17 @@ def record_to_document(record: ReleaseRecord) -> dict[str, Any]:
         "dated": 1 if record.date else 0,
         "content_hash": record.content_hash(),
         "source_path": record.source_path,
+        "lang": lang,
     }
+    if lang != FIELDS_LANGUAGE:
+        # Analysed in the language's own fields; title and body stay stored where every
+        # reader looks for them (indexed there as empty text).
+        names = language_fields(lang)
+        for name in ("title", "body"):
+            text = doc.pop(name)
+            doc[names[name]] = doc[names[f"{name}_exact"]] = text
+            doc[name], doc[f"_stored_{name}"] = "", text
+            del doc[f"{name}_exact"]
     if record.date:
         doc["date"] = dt.datetime.combine(record.date, dt.time())
         doc["year"] = str(record.date.year)

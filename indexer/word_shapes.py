@@ -32,3 +32,9 @@ COMPOUND_PATTERN = rf"{WORD_PATTERN}(?:{HYPHEN_CLASS}{WORD_PATTERN})+"
 
 # Words with a meaning in the query language when written in capitals.
 OPERATOR_WORDS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
+
+# Combining marks that belong inside a word: Latin accents written apart (NFD text) and
+# Arabic harakat, shadda, sukun, dagger alef and Quranic marks. ``\w`` does not match them,
+# so without these a vowelled Arabic word (كِتَابٌ) would split at every mark.
+WORD_MARKS = "\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed"
+MARKED_WORD_PATTERN = rf"[\w{WORD_MARKS}]+(?:{APOSTROPHE_CLASS}[\w{WORD_MARKS}]+)*"

@@ -31,6 +31,7 @@ settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_CORPUS = REPO / "corpus"
+MULTILINGUAL_FIXTURES = REPO / "tests" / "fixtures" / "multilingual"
 BIN = Path(sys.executable).parent
 
 
@@ -63,6 +64,33 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     summary = reindex(SEED_CORPUS, index_dir)
     assert summary.documents == 12 and not summary.errors
     return index_dir
+
+
+@pytest.fixture(scope="session")
+def multilingual_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed corpus and the French and Arabic fixtures (genuine texts) in one folder."""
+    target = tmp_path_factory.mktemp("multilingual") / "corpus"
+    shutil.copytree(SEED_CORPUS, target)
+    for path in MULTILINGUAL_FIXTURES.glob("*.md"):
+        if path.name != "SOURCES.md":
+            shutil.copy(path, target / path.name)
+    return target
+
+
+@pytest.fixture(scope="session")
+def multilingual_index(multilingual_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of :func:`multilingual_corpus`, built once per test run."""
+    index_dir = tmp_path_factory.mktemp("multilingual") / "index"
+    summary = reindex(multilingual_corpus, index_dir)
+    assert summary.documents == 36 and not summary.errors
+    return index_dir
+
+
+@pytest.fixture
+def multilingual_client(multilingual_corpus: Path, multilingual_index: Path) -> FlaskClient:
+    variants = multilingual_corpus / "variants.txt"
+    config = {"INDEX_DIR": multilingual_index, "VARIANTS_PATH": variants, "TESTING": True}
+    return create_app(config).test_client()
 
 
 @pytest.fixture

@@ -70,6 +70,8 @@ def test_bad_parameters_get_a_400_naming_them(
 def test_unknown_routes_and_methods_use_the_error_shape(client: FlaskClient) -> None:
     missing = client.get("/api/nothing-here")
     assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
+    with_newline = client.get("/api/releases/a%0Ab/more")
+    assert with_newline.status_code == 404 and with_newline.get_json()["error"]["code"] == "not_found"
     wrong = client.post("/api/search")
     assert wrong.status_code == 405 and wrong.get_json()["error"]["code"] == "method_not_allowed"
 

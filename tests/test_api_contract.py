@@ -68,7 +68,7 @@ def test_openapi_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None
         "/healthz",
     }
     search_params = [p["name"] for p in document["paths"]["/api/search"]["get"]["parameters"]]
-    filters = ["year", "tag", "source"]
+    filters = ["year", "tag", "source", "lang"]
     assert search_params == ["q", "page", "per_page", "sort", "from", "to", "verbatim", *filters, "interval"]
 
 

@@ -91,6 +91,27 @@ def test_seed_queries_match_and_score_as_whoosh_does(seed_index: Path, text: str
     assert_same_as_whoosh(SearchService(seed_index), text)
 
 
+MULTILINGUAL_QUERIES = [
+    "الأطفال",
+    "قَتَلَ",
+    "الأطفال اليونيسف",
+    '"الأمم المتحدة"',
+    "etat",
+    "attentat mosquée",
+    '"Conseil de sécurité"',
+    "Daech",
+    "coalition",
+    "securite -somalie",
+]
+
+
+@pytest.mark.parametrize("text", MULTILINGUAL_QUERIES)
+def test_french_and_arabic_queries_match_and_score_as_whoosh_does(
+    multilingual_index: Path, multilingual_corpus: Path, text: str
+) -> None:
+    assert_same_as_whoosh(SearchService(multilingual_index, multilingual_corpus / "variants.txt"), text)
+
+
 @pytest.mark.parametrize(
     "text", ["fraud", "tax fraud", '"tax fraud scheme"', "fraud OR court", "fraud -court"]
 )

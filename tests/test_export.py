@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from indexer import reindex
 from search_app import create_app
 
-FIELDS = ["id", "title", "date", "url", "source", "tags", "score"]
+FIELDS = ["id", "title", "date", "url", "source", "tags", "lang", "score"]
 
 
 def read_csv(client: FlaskClient, query: str) -> tuple[list[dict[str, str]], Any]:

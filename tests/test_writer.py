@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SEED_CORPUS, synthetic_corpus
+from conftest import MULTILINGUAL_FIXTURES, SEED_CORPUS, synthetic_corpus
 from whoosh import index
 from whoosh.index import Index
 from whoosh.writing import SegmentWriter
@@ -20,7 +20,7 @@ from indexer.codec.postings import encode_positions
 from indexer.codec.writer import BuildWriter
 from indexer.corpus import load_corpus
 from indexer.records import ReleaseRecord
-from indexer.schema import build_schema, record_to_document
+from indexer.schema import build_schema, record_to_document, release_language
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,8 @@ def records(tmp_path_factory: pytest.TempPathFactory) -> list[ReleaseRecord]:
 
 def new_index(path: Path, records: list[ReleaseRecord]) -> Index:
     path.mkdir()
-    return index.create_in(str(path), build_schema(sorted(_extra_fields(records))))
+    languages = {release_language(record) for record in records}
+    return index.create_in(str(path), build_schema(sorted(_extra_fields(records)), languages))
 
 
 def write(writer: SegmentWriter, records: list[ReleaseRecord]) -> None:
@@ -105,6 +106,26 @@ def test_build_writer_writes_what_whooshs_writer_writes(records: list[ReleaseRec
     assert {name for name in written if written[name] != expected[name]} == {"pst", "trm", "_stored.col"}
     assert len(written["_stored.col"]) < 1.05 * len(expected["_stored.col"])
     assert len(written["pst"]) < 0.7 * len(expected["pst"])
+
+
+def test_build_writer_writes_french_and_arabic_fields_as_whooshs_writer(tmp_path: Path) -> None:
+    records = load_corpus(SEED_CORPUS).records + load_corpus(MULTILINGUAL_FIXTURES).records
+    assert {release_language(record) for record in records} == {"en", "fr", "ar"}
+    whoosh_ix = new_index(tmp_path / "whoosh", records)
+    write(SegmentWriter(whoosh_ix, compound=False), records)
+    build_ix = new_index(tmp_path / "build", records)
+    write(BuildWriter(build_ix, compound=False), records)
+
+    written = contents(build_ix)
+    assert written == contents(whoosh_ix)
+    assert {name.split()[0] for name in written if name.startswith(("body_", "title_"))} >= {
+        "body_fr",
+        "body_fr_exact",
+        "body_ar",
+        "body_ar_exact",
+        "title_fr",
+        "title_ar",
+    }
 
 
 def test_parallel_build_gives_the_single_process_index_in_corpus_order(

@@ -19,7 +19,7 @@ from rapidfuzz.process import cdist
 from whoosh.searching import Searcher
 
 from indexer.analysis import normalize_word
-from indexer.schema import EXACT_FIELDS
+from indexer.schema import EXACT_FIELDS, field_language
 from indexer.word_shapes import OPERATOR_WORDS, WORD_PATTERN
 from search_app.engine import work
 from search_app.engine.lexicon import lexicon
@@ -52,7 +52,11 @@ class SpellingSuggester:
     MAX_REMEMBERED = 10_000
 
     def __init__(self, searcher: Searcher) -> None:
-        self.fields = [name for name in SPELLING_FIELDS if name in searcher.schema]
+        # English's exact fields, then each other language's (body_fr_exact, ...): a word
+        # known in any language is left alone, and corrections are real words of one.
+        self.fields = [name for name in SPELLING_FIELDS if name in searcher.schema] + sorted(
+            name for name in searcher.schema.names() if field_language(name) and name.endswith("_exact")
+        )
         self.reader = searcher.reader()
         self._by_length: dict[int, list[str]] | None = None
         self._known: list[list[str]] = []

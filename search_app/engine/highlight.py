@@ -89,6 +89,10 @@ class MatchTerms:
     def __bool__(self) -> bool:
         return bool(self.stems or self.exact)
 
+    def spans(self, text: str) -> list[Span]:
+        """Return the spans of ``text`` holding words the query looks for (see :func:`matched_spans`)."""
+        return matched_spans(text, self)
+
     def match_written(self, written: str) -> str | None:
         """Return the normalised form of a word as written if the query looks for it, else None."""
         return self.wanted_among({written}).get(written)
@@ -258,7 +262,7 @@ def highlight_whole(text: str, terms: MatchTerms) -> str:
         return ""
     if not terms:
         return html.escape(text)
-    return _marked(text, 0, len(text), matched_spans(text, terms))
+    return _marked(text, 0, len(text), terms.spans(text))
 
 
 def highlight_snippet(
@@ -289,11 +293,11 @@ def _spans_near_the_start(text: str, terms: MatchTerms) -> list[Span]:
         cut = text.find(" ", SNIPPET_SCAN_CHARS)
         if cut > 0:
             work.count("highlight_chars", cut)
-            spans = matched_spans(text[:cut], terms)
+            spans = terms.spans(text[:cut])
             if spans:
                 return spans
     work.count("highlight_chars", min(len(text), SNIPPET_MAX_SCAN_CHARS))
-    return matched_spans(text[:SNIPPET_MAX_SCAN_CHARS], terms)
+    return terms.spans(text[:SNIPPET_MAX_SCAN_CHARS])
 
 
 def _best_windows(spans: list[Span], length: int, top: int, chars: int) -> list[tuple[int, int]]:

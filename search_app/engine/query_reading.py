@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from whoosh import qparser
@@ -24,7 +25,7 @@ from whoosh.fields import ID, KEYWORD, TEXT, Schema
 from whoosh.reading import IndexReader
 
 from indexer.codec.whoosh_private import whoosh_expansions
-from indexer.schema import EXACT_FIELDS
+from indexer.schema import EXACT_FIELDS, FIELDS_LANGUAGE, field_language, language_fields
 from indexer.word_shapes import APOSTROPHE_CLASS, COMPOUND_PATTERN, OPERATOR_WORDS
 from search_app.engine import work
 from search_app.engine.lexicon import lexicon
@@ -73,8 +74,29 @@ class ParsedQuery:
         return isinstance(self.query, wq.Every)
 
 
-def _parser(schema: Schema) -> qparser.QueryParser:
-    fields = [name for name in SEARCH_FIELDS if name in schema]
+def index_languages(schema: Schema) -> list[str]:
+    """Return the languages with fields of their own in ``schema`` (English's are the plain ones)."""
+    return sorted({lang for name in schema.names() if (lang := field_language(name))})
+
+
+def searched_languages(schema: Schema, languages: Iterable[str] | None = None) -> list[str]:
+    """Return the languages a query is analysed in: every language of the index, or only
+    those of a ``lang`` filter."""
+    known = [FIELDS_LANGUAGE, *index_languages(schema)]
+    return known if languages is None else [lang for lang in known if lang in set(languages)]
+
+
+def _parser(schema: Schema, languages: list[str]) -> qparser.QueryParser:
+    fields = [name for name in SEARCH_FIELDS if name in schema] if FIELDS_LANGUAGE in languages else []
+    # The query is analysed once per language: each language's fields have its analyzer. The
+    # body's exact field too, so that the form typed ranks above its inflections (d'État over
+    # États); the title's added nothing on the judged queries.
+    fields += [
+        language_fields(lang)[name]
+        for lang in languages
+        if lang != FIELDS_LANGUAGE
+        for name in ("title", "body", "body_exact")
+    ]
     parser = qparser.MultifieldParser(fields, schema, group=qparser.AndGroup)
     parser.add_plugin(qparser.FuzzyTermPlugin())
     # "+" and "-" are operators only at the start of a word: "counter-terrorism" is one word.
@@ -83,8 +105,31 @@ def _parser(schema: Schema) -> qparser.QueryParser:
     return parser
 
 
-def rewrite(text: str) -> str:
+# ``title:word`` or ``body:"a phrase"``: scoped to a text field, which each language has its own of.
+SCOPED = re.compile(r'(?<![\w:])(?P<field>title|body):(?P<value>"[^"]+"|[^\s"()]+)')
+
+
+def scope_to_languages(text: str, languages: Sequence[str]) -> str:
+    """Rewrite ``title:``/``body:`` words and phrases to the same field of each language.
+
+    >>> scope_to_languages('title:etat body:"coalition contre"', ["en", "fr"])
+    '(title:etat OR title_fr:etat) (body_exact:"coalition contre" OR body_fr_exact:"coalition contre")'
+    """
+    if list(languages) == [FIELDS_LANGUAGE]:
+        return text
+
+    def replace(match: re.Match[str]) -> str:
+        field, value = match.group("field"), match.group("value")
+        name = f"{field}_exact" if value.startswith('"') else field
+        return "(" + " OR ".join(f"{language_fields(lang)[name]}:{value}" for lang in languages) + ")"
+
+    return SCOPED.sub(replace, text)
+
+
+def rewrite(text: str, languages: Sequence[str] = (FIELDS_LANGUAGE,)) -> str:
     """Rewrite quoted phrases to the exact fields and hyphenated words to both spellings.
+
+    A quoted phrase is looked for as written in each searched language's exact fields.
 
     >>> rewrite('"liberation" title:"Raqqa"')
     '(title_exact:"liberation" OR body_exact:"liberation") title_exact:"Raqqa"'
@@ -104,7 +149,10 @@ def rewrite(text: str) -> str:
             return f"({compound} OR {re.sub(r'[-‐‑]', '', compound)})"
         field, phrase = (match.group("field") or "")[:-1], match.group("phrase")
         if not field:
-            return f'(title_exact:"{phrase}" OR body_exact:"{phrase}")'
+            exact = [
+                language_fields(lang)[name] for lang in languages for name in ("title_exact", "body_exact")
+            ]
+            return "(" + " OR ".join(f'{name}:"{phrase}"' for name in exact) + ")"
         if field in EXACT_FIELDS:
             return f'{EXACT_FIELDS[field]}:"{phrase}"'
         return match.group(0)
@@ -113,9 +161,15 @@ def rewrite(text: str) -> str:
 
 
 def parse_query(
-    text: str, schema: Schema, variants: NameVariants, reader: IndexReader | None = None
+    text: str,
+    schema: Schema,
+    variants: NameVariants,
+    reader: IndexReader | None = None,
+    languages: Iterable[str] | None = None,
 ) -> ParsedQuery:
     """Parse ``text``; malformed input degrades to its plain words.
+
+    The text is analysed in each language of the index, or only in ``languages``.
 
     With a ``reader``, prefix, wildcard and fuzzy words are expanded to at most
     :data:`MAX_EXPANSIONS` real words of the index (so they can be highlighted too).
@@ -123,13 +177,15 @@ def parse_query(
     text, warnings = _bounded(text)
     if not text:
         return ParsedQuery(wq.Every(), "", [], warnings=warnings)
-    parser = _parser(schema)
+    searched = searched_languages(schema, languages)
+    parser = _parser(schema, searched)
     degraded = False
     try:
-        query = parser.parse(rewrite(text))
+        rewritten = rewrite(scope_to_languages(text, searched), searched)
+        query = parser.parse(rewritten)
         if query is wq.NullQuery and NEGATION.search(text):
             # Only exclusions ("-daesh"): exclude from everything rather than match nothing.
-            query = parser.parse("*:* " + rewrite(text))
+            query = parser.parse("*:* " + rewritten)
     except Exception:  # noqa: BLE001 - any parser failure means "read it as words"
         query = wq.NullQuery
     if query is wq.NullQuery or _has_error(query):
@@ -247,7 +303,11 @@ def plain_words(query: wq.Query) -> list[str] | None:
         terms = (
             [node for node in sub.subqueries if isinstance(node, wq.Term)] if isinstance(sub, wq.Or) else []
         )
-        if not terms or len(terms) != len(sub.subqueries) or len({term.text for term in terms}) != 1:
+        if not terms or len(terms) != len(sub.subqueries):
             return None
-        words.append(terms[0].text)
+        # The English fields' stems (other languages' fields analyse the word their own way).
+        english = [term for term in terms if term.fieldname in SEARCH_FIELDS] or terms
+        if len({term.text for term in english}) != 1:
+            return None
+        words.append(english[0].text)
     return words

@@ -2,6 +2,8 @@
 
 The variants file holds one group per line, names separated by commas; ``#``
 starts a comment. The file is re-read when it changes, so edits need no reindex.
+A group may mix scripts and languages (Daesh, Daech, داعش): each name is analysed in
+the language of the field it is looked for in, so ``Daech`` finds داعش in Arabic releases.
 """
 
 from __future__ import annotations
@@ -13,14 +15,25 @@ from pathlib import Path
 from whoosh import query as wq
 
 from indexer.analysis import stemming_analyzer
+from indexer.language_analysis import LanguageAnalyzer
+from indexer.schema import FIELDS_LANGUAGE, field_language
 
 SEARCH_FIELDS = ("title", "body", "extra_text")
 
 _analyzer = stemming_analyzer()
 
 
-def _stems(name: str) -> tuple[str, ...]:
-    return tuple(token.text for token in _analyzer(name, mode="query"))
+def _stems(name: str, lang: str = FIELDS_LANGUAGE) -> tuple[str, ...]:
+    analyzer = _analyzer if lang == FIELDS_LANGUAGE else LanguageAnalyzer(stem=True, lang=lang)
+    return tuple(token.text for token in analyzer(name, mode="query"))
+
+
+def _searched_language(field: str) -> str | None:
+    """Return the language a searched field is analysed in, else None (not searched)."""
+    if field in SEARCH_FIELDS:
+        return FIELDS_LANGUAGE
+    lang = field_language(field)
+    return lang if lang and not field.endswith("_exact") else None
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,9 @@ class NameVariants:
         self.path = path
         self._stamp: float | None = None
         self._by_form: dict[tuple[str, ...], list[tuple[VariantGroup, int]]] = {}
+        self._groups: list[VariantGroup] = []
+        # The groups' forms in each other language: lang -> (form -> groups, forms by group)
+        self._by_language: dict[str, tuple[_FormIndex, dict[int, tuple[tuple[str, ...], ...]]]] = {}
         self._lock = threading.Lock()
 
     def _refresh(self) -> None:
@@ -71,7 +87,23 @@ class NameVariants:
                 for position, form in enumerate(group.forms):
                     if form:
                         by_form.setdefault(form, []).append((group, position))
-            self._by_form, self._stamp = by_form, stamp
+            self._by_form, self._groups, self._by_language = by_form, groups, {}
+            self._stamp = stamp
+
+    def _language_forms(self, lang: str) -> tuple[_FormIndex, dict[int, tuple[tuple[str, ...], ...]]]:
+        """Return the groups' names analysed in ``lang``, indexed by form (made on first use)."""
+        found = self._by_language.get(lang)
+        if found is None:
+            by_form: _FormIndex = {}
+            forms_of: dict[int, tuple[tuple[str, ...], ...]] = {}
+            for group in self._groups:
+                forms = tuple(_stems(name, lang) for name in group.names)
+                forms_of[id(group)] = forms
+                for position, form in enumerate(forms):
+                    if form:
+                        by_form.setdefault(form, []).append((group, position))
+            found = self._by_language[lang] = (by_form, forms_of)
+        return found
 
     def stamp(self) -> float | None:
         """Return the modification time of the variants file as last read (changes on edit)."""
@@ -95,9 +127,14 @@ class NameVariants:
             form = _form_of(node)
             if form is None:
                 return node if node.is_leaf() else node.apply(visit)
+            lang = _searched_language(node.fieldname)
+            by_form, forms_of = (
+                (self._by_form, None) if lang == FIELDS_LANGUAGE else self._language_forms(str(lang))
+            )
             alternatives: list[wq.Query] = [node]
-            for group, position in self._by_form.get(form, []):
-                for index, (name, other) in enumerate(zip(group.names, group.forms, strict=True)):
+            for group, position in by_form.get(form, []):
+                forms = group.forms if forms_of is None else forms_of[id(group)]
+                for index, (name, other) in enumerate(zip(group.names, forms, strict=True)):
                     if index != position and other and other != form:
                         alternatives.append(_form_query(node.fieldname, other, node.boost))
                         added.append(name)
@@ -107,11 +144,15 @@ class NameVariants:
         return expanded, list(dict.fromkeys(added))
 
 
+_FormIndex = dict[tuple[str, ...], list[tuple[VariantGroup, int]]]
+
+
 def _form_of(node: wq.Query) -> tuple[str, ...] | None:
     """Return the analysed words of a plain term or phrase in a searched field."""
-    if isinstance(node, wq.Term) and node.fieldname in SEARCH_FIELDS:
+    searched = isinstance(node, wq.Term | wq.Phrase) and _searched_language(node.fieldname) is not None
+    if isinstance(node, wq.Term) and searched:
         return (node.text,)
-    if isinstance(node, wq.Phrase) and node.fieldname in SEARCH_FIELDS and not node.slop > 1:
+    if isinstance(node, wq.Phrase) and searched and not node.slop > 1:
         return tuple(node.words)
     return None
 

@@ -52,6 +52,8 @@ class SearchHit:
     title_html: str
     snippet_html: str
     missing: list[str] = field(default_factory=list)  # query words, as typed, this release lacks
+    lang: str = "en"  # ISO 639-1: the record's language, else the detected one
+    dir: str = "ltr"  # "rtl" for a language written right to left (Arabic)
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,8 @@ class Release:
     tags: list[str]
     source: str | None
     extra: dict[str, list[str]]
+    lang: str = "en"
+    dir: str = "ltr"
 
 
 def result_json(result: SearchResult) -> dict[str, object]:

@@ -19,6 +19,7 @@ from whoosh.fields import Schema
 from whoosh.searching import Searcher, TimeLimit
 
 from indexer import settings
+from indexer.languages import text_direction
 from indexer.schema import KeywordListField, split_list
 from indexer.store import IndexStore
 from search_app.engine.array_search import ArraySearcher
@@ -26,6 +27,7 @@ from search_app.engine.completions import Completion, Completions
 from search_app.engine.doc_table import DocIds, DocTable
 from search_app.engine.highlight import MatchTerms, highlight_snippet, highlight_whole
 from search_app.engine.histogram import histogram
+from search_app.engine.language_highlight import terms_for_language
 from search_app.engine.matches import Matches, Scores
 from search_app.engine.partial_match import FEW_ALL_WORDS, MANY_CORRECTED, widen
 from search_app.engine.proximity import close_together
@@ -163,7 +165,7 @@ class SearchService:
             ordered = table.by_date(ids, newest_first=sort == "newest")
             ordered = widened.complete_first(ordered) if widened is not None else ordered
             page = [(docnum, 0.0) for docnum in ordered[start:limit].tolist()]
-        terms = MatchTerms(parsed.query.iter_all_terms()) if not parsed.is_everything else MatchTerms([])
+        terms = _Terms(list(parsed.query.iter_all_terms()) if not parsed.is_everything else [])
         hits = [self._hit(searcher.stored_fields(docnum), score, terms) for docnum, score in page]
         if widened is not None:
             hits = [replace(h, missing=widened.missing(d)) for h, (d, _) in zip(hits, page, strict=True)]
@@ -189,7 +191,8 @@ class SearchService:
     def _matching(self, live: LiveGeneration, request: SearchRequest, started: float) -> _Matching:
         """Return the query as read, every match of ``request`` (filters applied) and any warnings."""
         searcher, table = live.searcher, live.table
-        parsed = parse_query(request.q, searcher.schema, self.variants, searcher.reader())
+        languages = request.filters.get("lang")  # analyse the query only in the languages asked for
+        parsed = parse_query(request.q, searcher.schema, self.variants, searcher.reader(), languages)
         warnings = list(parsed.warnings)
         try:
             if parsed.is_everything:
@@ -253,8 +256,10 @@ class SearchService:
         reverse = {value: key for key, value in FACET_PARAMS.items()}
         return [reverse.get(name, name) for name in self.facet_fields()]
 
-    def _hit(self, stored: dict[str, Any], score: float, terms: MatchTerms) -> SearchHit:
+    def _hit(self, stored: dict[str, Any], score: float, query_terms: _Terms) -> SearchHit:
         title, body = stored.get("title", ""), stored.get("body", "")
+        lang = stored.get("lang") or "en"
+        terms = query_terms.of(lang)
         return SearchHit(
             id=stored["id"],
             title=title,
@@ -265,6 +270,8 @@ class SearchService:
             score=round(score, 4),
             title_html=highlight_whole(title, terms),
             snippet_html=highlight_snippet(body, terms),
+            lang=lang,
+            dir=text_direction(lang),
         )
 
     def suggest(self, typed: str, limit: int = 10) -> list[Completion]:
@@ -293,6 +300,7 @@ class SearchService:
             "year",
             "content_hash",
             "source_path",
+            "lang",
         }
         return Release(
             id=stored["id"],
@@ -303,6 +311,8 @@ class SearchService:
             tags=split_list(stored.get("tags")),
             source=stored.get("source"),
             extra={name: split_list(value) for name, value in sorted(stored.items()) if name not in known},
+            lang=stored.get("lang") or "en",
+            dir=text_direction(stored.get("lang")),
         )
 
     def related(self, release_id: str, limit: int = 5) -> list[SearchHit]:
@@ -314,13 +324,13 @@ class SearchService:
         stored = searcher.stored_fields(docnum)
         text = f"{stored.get('title', '')}\n{stored.get('body', '')}"
         similar = searcher.more_like(docnum, "body", text=text, top=limit)
-        return [self._hit(hit.fields(), hit.score or 0.0, MatchTerms([])) for hit in similar]
+        return [self._hit(hit.fields(), hit.score or 0.0, _Terms([])) for hit in similar]
 
     def highlight_release(self, release: Release, q: str) -> tuple[str, str]:
         """Return the release's title and body as HTML with the words of ``q`` marked."""
         searcher = self.searcher()
-        parsed = parse_query(q, searcher.schema, self.variants, searcher.reader())
-        terms = MatchTerms(parsed.query.iter_all_terms()) if q.strip() else MatchTerms([])
+        parsed = parse_query(q, searcher.schema, self.variants, searcher.reader(), [release.lang])
+        terms = terms_for_language(release.lang, list(parsed.query.iter_all_terms()) if q.strip() else [])
         return highlight_whole(release.title, terms), highlight_whole(release.body, terms)
 
     def live_generation(self) -> tuple[str, int, dt.datetime]:
@@ -330,6 +340,21 @@ class SearchService:
         generation; an incremental one commits to the live one), so they make an HTTP validator.
         """
         return self._open().validator
+
+
+class _Terms:
+    """A query's terms, and what to mark for them in each language's releases (made once each)."""
+
+    def __init__(self, terms: list[tuple[str, str]]) -> None:
+        self.terms = terms
+        self._by_language: dict[str, MatchTerms] = {}
+
+    def of(self, lang: str) -> MatchTerms:
+        """Return what to mark in a release in ``lang``."""
+        found = self._by_language.get(lang)
+        if found is None:
+            found = self._by_language[lang] = terms_for_language(lang, self.terms)
+        return found
 
 
 def _request_key(request: SearchRequest) -> tuple[Any, ...]:

@@ -46,6 +46,8 @@
   }
 
   function show(suggestions) {
+    // A late answer (typing went on) keeps the suggestion the arrow keys were on, if still offered.
+    const kept = active >= 0 ? items[active].dataset.value : null;
     close();
     suggestions.forEach(function (suggestion, i) {
       const option = document.createElement("li");
@@ -68,6 +70,8 @@
     if (items.length) {
       list.hidden = false;
       input.setAttribute("aria-expanded", "true");
+      const again = items.findIndex(function (item) { return item.dataset.value === kept; });
+      if (again >= 0) highlight(again);
     }
   }
 

@@ -16,7 +16,7 @@ from search_app.web.params import BadParameter, search_request
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 # Offered by a fresh index; the OpenAPI document names these when there is no index to ask.
-DEFAULT_FILTERS = ["year", "tag", "source"]
+DEFAULT_FILTERS = ["year", "tag", "source", "lang"]
 
 
 def service() -> SearchService:

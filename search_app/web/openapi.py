@@ -13,6 +13,14 @@ NULLABLE_STRING = {"type": ["string", "null"]}
 DATE = {"type": "string", "format": "date", "example": "2017-10-20"}
 NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
 STRINGS = {"type": "array", "items": {"type": "string"}}
+# Every hit and release says its language, and the direction to show its text in.
+LANGUAGE_PROPERTIES = {
+    "lang": {
+        "type": "string",
+        "description": "ISO 639-1 code: the record's language, else the detected one.",
+    },
+    "dir": {"type": "string", "enum": ["ltr", "rtl"], "description": "Text direction (rtl for Arabic)."},
+}
 INTEGER = {"type": "integer", "minimum": 1}
 
 
@@ -132,6 +140,7 @@ SCHEMAS: dict[str, Any] = {
                 **STRINGS,
                 "description": "Query words, as typed, this release lacks (partial matches only).",
             },
+            **LANGUAGE_PROPERTIES,
         }
     ),
     "FacetValue": _object({"value": {"type": "string"}, "count": {"type": "integer", "minimum": 1}}),
@@ -190,6 +199,7 @@ SCHEMAS: dict[str, Any] = {
             "tags": STRINGS,
             "source": NULLABLE_STRING,
             "extra": {"type": "object", "additionalProperties": STRINGS},
+            **LANGUAGE_PROPERTIES,
             "related": {**STRINGS, "description": "Ids of releases about the same things."},
         }
     ),

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 from werkzeug.datastructures import MultiDict
 
+from indexer.languages import language_label
 from search_app.service import IndexUnavailable, SearchRequest
 from search_app.web.api import service
 from search_app.web.charts import Period, bar_chart
@@ -37,7 +38,7 @@ def url_with(**changes: str | list[str] | None) -> str:
 
 @bp.app_context_processor
 def template_helpers() -> dict[str, object]:
-    return {"url_with": url_with}
+    return {"url_with": url_with, "language_label": language_label}
 
 
 @bp.get("/")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-# The same rule as :func:`is_machine_path`, as a regular expression (for flask-cors).
-MACHINE_PATHS = r"^/api(/.*)?$|^/feed\.atom$"
+# The same rule as :func:`is_machine_path`, as a regular expression (for flask-cors); ``(?s)``:
+# an API path with a newline in it (``/api/releases/a%0Ab``) is still the API's.
+MACHINE_PATHS = r"(?s)^/api(/.*)?$|^/feed\.atom$"
 _MACHINE_PATHS_RE = re.compile(MACHINE_PATHS)
 
 
