@@ -301,3 +301,11 @@ def test_plain_words_are_the_english_stems_when_other_languages_are_searched(
     searcher = service.searcher()
     parsed = parse_query("liberated bridges", searcher.schema, service.variants, searcher.reader())
     assert plain_words(parsed.query) == ["liber", "bridg"]
+
+
+def test_arabic_spelling_suggestions_count_the_article_as_no_letters(multilingual_client: FlaskClient) -> None:
+    # "الرياض" is in no fixture release; two edits would make it "المياه" (water), a different word.
+    unknown = search(multilingual_client, "q=الرياض&verbatim=1")
+    assert (unknown["total"], unknown["suggestion"]) == (0, None)
+    typo = search(multilingual_client, "q=الاطفالل&verbatim=1")  # one letter too many
+    assert typo["suggestion"] == "الاطفال"

@@ -31,6 +31,8 @@ MIN_WORD_LENGTH = 4
 # "AUTO" fuzziness): two edits turn a short word into too many others ("isil" -> "visit").
 MAX_DISTANCE = 2
 SHORT_WORD = 5
+# Arabic's article is written joined to its word: "الرياض" is a word of four letters, not six.
+ARABIC_ARTICLE = "\u0627\u0644"
 # Words of a query looked at; unknown words corrected; index words compared per unknown word;
 # closest candidates whose frequency is looked up to choose between them.
 MAX_WORDS_CONSIDERED = 40
@@ -118,7 +120,7 @@ class SpellingSuggester:
         if not candidates:
             return None
         work.count("spelling_candidates", len(candidates))
-        allowed = 1 if len(word) <= SHORT_WORD else MAX_DISTANCE
+        allowed = 1 if _letters_that_count(word) <= SHORT_WORD else MAX_DISTANCE
         distances = cdist([word], candidates, scorer=OSA.distance, score_cutoff=allowed, dtype="int32")
         close = [(int(d), c) for c, d in zip(candidates, distances[0].tolist(), strict=True) if d <= allowed]
         if not close:
@@ -153,3 +155,10 @@ class SpellingSuggester:
 
     def _frequency(self, word: str) -> int:
         return sum(self.reader.doc_frequency(name, word) for name in self.fields)
+
+
+def _letters_that_count(word: str) -> int:
+    """Return the length of ``word`` for the edits allowed (an Arabic article left out)."""
+    if word.startswith(ARABIC_ARTICLE) and len(word) > len(ARABIC_ARTICLE) + 2:
+        return len(word) - len(ARABIC_ARTICLE)
+    return len(word)
