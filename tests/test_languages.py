@@ -303,7 +303,9 @@ def test_plain_words_are_the_english_stems_when_other_languages_are_searched(
     assert plain_words(parsed.query) == ["liber", "bridg"]
 
 
-def test_arabic_spelling_suggestions_count_the_article_as_no_letters(multilingual_client: FlaskClient) -> None:
+def test_arabic_spelling_suggestions_count_the_article_as_no_letters(
+    multilingual_client: FlaskClient,
+) -> None:
     # "الرياض" is in no fixture release; two edits would make it "المياه" (water), a different word.
     unknown = search(multilingual_client, "q=الرياض&verbatim=1")
     assert (unknown["total"], unknown["suggestion"]) == (0, None)
