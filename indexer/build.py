@@ -15,8 +15,8 @@ from pathlib import Path
 from whoosh import index
 from whoosh.writing import IndexWriter
 
-from indexer.codec.parallel import write_fresh_index
-from indexer.corpus import Corpus, load_corpus
+from indexer.codec.parallel import FreshIndexBuild
+from indexer.corpus import Corpus, Source, load_corpus, stream_corpus
 from indexer.records import KnownRelease, RecordError, ReleaseRecord
 from indexer.schema import (
     DEFAULT_FACET_FIELDS,
@@ -25,7 +25,9 @@ from indexer.schema import (
     keyword_list_field,
     record_to_document,
 )
+from indexer.settings import build_memory_mb
 from indexer.store import Generation, IndexDamaged, IndexStore
+from indexer.windows import known_release, window_chars, windows
 from indexer.words import snowball_stem
 
 # Below this many releases a single-process writer is faster than forking.
@@ -100,8 +102,9 @@ def reindex(
     """Bring the index at ``index_root`` in step with the corpus at ``corpus_path``."""
     started = time.perf_counter()
     store = IndexStore(index_root)
+    full = full or store.current() is None
     known = {} if full else _known_sources(store)
-    corpus = load_corpus(corpus_path, known)
+    corpus = Corpus() if full else load_corpus(corpus_path, known)
     if strict and corpus.errors:
         raise StrictStop(corpus.errors[0])
     with store.writer_lock(wait_seconds):
@@ -113,9 +116,8 @@ def reindex(
             except IndexDamaged:
                 full = True  # rebuild from the corpus rather than update damaged files
         if full or current is None:
-            if corpus.known:  # a rebuild needs every release whole
-                corpus = load_corpus(corpus_path)
-            summary = _full_build(store, corpus, progress)
+            corpus = Corpus()  # a rebuild reads every release whole, a window at a time
+            summary = _full_build(store, stream_corpus(corpus_path, corpus), corpus, progress, strict)
         else:
             summary = _incremental(current, corpus, lambda: load_corpus(corpus_path), verified, progress)
             if corpus.sources.keys() != known.keys():
@@ -137,8 +139,11 @@ class _FieldValues:
         return len(self.distinct) <= MAX_FACET_VALUES and 2 * len(self.distinct) <= self.occurrences
 
 
-def _extra_fields(records: Iterable[ReleaseRecord]) -> dict[str, _FieldValues]:
-    values: dict[str, _FieldValues] = defaultdict(_FieldValues)
+def _extra_fields(
+    records: Iterable[ReleaseRecord], values: dict[str, _FieldValues] | None = None
+) -> dict[str, _FieldValues]:
+    """Count the values of the records' extra fields (into ``values``, if given)."""
+    values = defaultdict(_FieldValues, values or {})
     for record in records:
         for name, value in record.extra.items():
             seen = values[name]
@@ -161,38 +166,54 @@ def _known_sources(store: IndexStore) -> dict[str, list[KnownRelease]]:
     return current.known_sources() if current is not None else {}
 
 
-def _full_build(store: IndexStore, corpus: Corpus, progress: Progress) -> ReindexSummary:
-    records = corpus.records
-    extra_values = _extra_fields(records)
+def _full_build(
+    store: IndexStore, sources: Iterable[Source], corpus: Corpus, progress: Progress, strict: bool
+) -> ReindexSummary:
+    """Build a new generation from ``sources`` (read into ``corpus`` as they come) and
+    make it live. Releases are indexed a window at a time, and of each only its identity,
+    title, tags and content hash are kept: memory stays bounded whatever the corpus size."""
+    budget_mb = build_memory_mb()
+    extra_values: dict[str, _FieldValues] = {}
+    indexed: list[KnownRelease] = []
     generation = store.new_generation()
+    build: FreshIndexBuild[ReleaseRecord, str] | None = None
     try:
-        ix = index.create_in(str(generation.path), build_schema(sorted(extra_values)))
-        parallel = len(records) >= PARALLEL_THRESHOLD and (os.cpu_count() or 1) > 1
+        ix = index.create_in(str(generation.path), build_schema([]))
+        build = FreshIndexBuild(ix, record_to_document, ReleaseRecord.content_hash, budget_mb << 20)
         snowball_stem("loaded")  # NLTK imported once, before the writers fork, not in each
-        shares = _shares(records, BUILD_PROCESSES if parallel else 1)
-        # Each writer works out the content hashes of its share (the documents store
-        # them) and hands them back.
-        digests = write_fresh_index(
-            ix,
-            shares,
-            record_to_document,
-            lambda share: progress(share, len(share)),
-            report=ReleaseRecord.content_hash,
-        )
-        for record, digest in zip(records, digests, strict=True):
-            record.remember_content_hash(digest)
-        releases = {record.id: (record.content_hash(), record.source_path) for record in records}
+        for window in windows(sources, window_chars(budget_mb, BUILD_PROCESSES)):
+            if strict and corpus.errors:
+                raise StrictStop(corpus.errors[0])
+            records = [record for _, _, new in window for record in new]
+            extra_values = _extra_fields(records, extra_values)
+            build.schema = build_schema(sorted(extra_values))  # fields met so far
+            parallel = len(records) >= PARALLEL_THRESHOLD and (os.cpu_count() or 1) > 1
+            # Each writer works out the content hashes of its share (the documents store
+            # them) and hands them back.
+            shares = _shares(records, BUILD_PROCESSES if parallel else 1)
+            digests = build.write(shares, lambda share: progress(share, len(share)))
+            for record, digest in zip(records, digests, strict=True):
+                record.remember_content_hash(digest)
+            indexed += map(known_release, records)
+            for key, items, _ in window:
+                if key is not None:
+                    corpus.sources[key] = list(map(known_release, items))
+        if strict and corpus.errors:
+            raise StrictStop(corpus.errors[0])
+        build.commit(build_schema(sorted(extra_values)))
+        releases = {release.id: (release.digest, release.source_path) for release in indexed}
         generation.write_manifest(ix.latest_generation(), releases)
         generation.write_known_sources(corpus.sources)
         ix.close()
-        _write_metadata(
-            generation, len(records), _facet_fields(extra_values), records, generation.checksums()
-        )
+        facets = _facet_fields(extra_values)
+        _write_metadata(generation, len(indexed), facets, indexed, generation.checksums())
     except BaseException:
+        if build is not None:
+            build.cancel()
         store.prune({current.name} if (current := store.current()) else set())
         raise
     store.publish(generation)
-    return ReindexSummary(added=len(records), documents=len(records), full=True, generation=generation.name)
+    return ReindexSummary(added=len(indexed), documents=len(indexed), full=True, generation=generation.name)
 
 
 def _shares(records: list[ReleaseRecord], count: int) -> list[list[ReleaseRecord]]:

@@ -99,18 +99,33 @@ def load_corpus(root: Path, known: KnownSources | None = None) -> Corpus:
     ``known`` is not parsed again: its releases come back as the known ones.
     """
     corpus = Corpus()
+    for key, items, records in stream_corpus(root, corpus, known):
+        if key is not None:
+            corpus.sources[key] = items
+        corpus.records += records
+    return corpus
+
+
+Source = tuple[str | None, list[ReleaseRecord | KnownRelease], list[ReleaseRecord]]
+
+
+def stream_corpus(root: Path, corpus: Corpus, known: KnownSources | None = None) -> Iterator[Source]:
+    """Yield each source under ``root`` in turn, as ``load_corpus`` reads them, without
+    keeping its records: its key (``None`` if it is not to be remembered: it could not be
+    read, or had errors), its good releases, and the new records among them (duplicates
+    left out). Errors and known releases go into ``corpus``."""
     seen: dict[str, str] = {}
     base = root if root.is_dir() else root.parent
     for path in corpus_files(root):
         for key, items in read_sources(path, base, known or {}):
-            if key is not None and not any(isinstance(item, RecordError) for item in items):
-                corpus.sources[key] = [item for item in items if not isinstance(item, RecordError)]
-            for item in items:
-                _add(corpus, seen, item)
-    return corpus
+            good = [item for item in items if not isinstance(item, RecordError)]
+            remembered = key if key is not None and len(good) == len(items) else None
+            added = [item for item in items if _add(corpus, seen, item)]
+            yield remembered, good, [item for item in added if isinstance(item, ReleaseRecord)]
 
 
-def _add(corpus: Corpus, seen: dict[str, str], item: Item) -> None:
+def _add(corpus: Corpus, seen: dict[str, str], item: Item) -> bool:
+    """Note ``item`` in ``corpus``; return whether it is a new record to index."""
     if isinstance(item, RecordError):
         corpus.errors.append(item)
     elif item.id in seen:
@@ -123,7 +138,8 @@ def _add(corpus: Corpus, seen: dict[str, str], item: Item) -> None:
         if isinstance(item, KnownRelease):
             corpus.known.append(item)
         else:
-            corpus.records.append(item)
+            return True
+    return False
 
 
 # Reading modules and libraries: a change to any of them may read a source differently.
