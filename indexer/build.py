@@ -104,7 +104,8 @@ def reindex(
     store = IndexStore(index_root)
     full = full or store.current() is None
     known = {} if full else _known_sources(store)
-    corpus = Corpus() if full else load_corpus(corpus_path, known)
+    known_files = {} if full or (live := store.current()) is None else live.known_files()
+    corpus = Corpus() if full else load_corpus(corpus_path, known, known_files)
     if strict and corpus.errors:
         raise StrictStop(corpus.errors[0])
     with store.writer_lock(wait_seconds):
@@ -120,8 +121,8 @@ def reindex(
             summary = _full_build(store, stream_corpus(corpus_path, corpus), corpus, progress, strict)
         else:
             summary = _incremental(current, corpus, lambda: load_corpus(corpus_path), verified, progress)
-            if corpus.sources.keys() != known.keys():
-                current.write_known_sources(corpus.sources)
+            if corpus.sources.keys() != known.keys() or corpus.files != known_files:
+                current.write_known_sources(corpus.sources, corpus.files)
     summary.errors = corpus.errors
     summary.skipped = len(corpus.errors)
     summary.seconds = time.perf_counter() - started
@@ -203,7 +204,7 @@ def _full_build(
         build.commit(build_schema(sorted(extra_values)))
         releases = {release.id: (release.digest, release.source_path) for release in indexed}
         generation.write_manifest(ix.latest_generation(), releases)
-        generation.write_known_sources(corpus.sources)
+        generation.write_known_sources(corpus.sources, corpus.files)
         ix.close()
         facets = _facet_fields(extra_values)
         _write_metadata(generation, len(indexed), facets, indexed, generation.checksums())

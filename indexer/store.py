@@ -152,13 +152,31 @@ class Generation:
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return {}  # none recorded, or unreadable: every source is read
 
-    def write_known_sources(self, sources: Mapping[str, Sequence[ReleaseRecord | KnownRelease]]) -> None:
-        """Record what this run read from each source (see :meth:`known_sources`)."""
+    def known_files(self) -> dict[str, tuple[tuple[int, int], list[str]]]:
+        """Return the files the run that wrote this generation read whole without an error,
+        by path: their size and modification time then, and their sources' keys."""
+        try:
+            data = json.loads((self.path / SOURCES).read_text(encoding="utf-8"))
+            return {
+                str(path): ((int(size), int(mtime)), [str(key) for key in keys])
+                for path, (size, mtime, keys) in data.get("files", {}).items()
+            }
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return {}
+
+    def write_known_sources(
+        self,
+        sources: Mapping[str, Sequence[ReleaseRecord | KnownRelease]],
+        files: Mapping[str, tuple[tuple[int, int], Sequence[str]]] | None = None,
+    ) -> None:
+        """Record what this run read from each source and file (see :meth:`known_sources`
+        and :meth:`known_files`)."""
         data = {
             key: [(item.id, item.title, item.tags, item.origin, item.content_hash()) for item in items]
             for key, items in sources.items()
         }
-        _atomic_write(self.path / SOURCES, json.dumps({"sources": data}, ensure_ascii=False))
+        stamps = {path: [*stamp, list(keys)] for path, (stamp, keys) in (files or {}).items()}
+        _atomic_write(self.path / SOURCES, json.dumps({"sources": data, "files": stamps}, ensure_ascii=False))
 
     def write_metadata(self, data: dict[str, Any]) -> None:
         """Replace the build facts atomically."""

@@ -8,17 +8,17 @@ from indexer.corpus import Source
 from indexer.records import KnownRelease, ReleaseRecord
 
 # Memory a writer's postings take per character of text it indexes, about (measured on
-# synthetic releases: 1.6-1.9 bytes). A window holds as much text as the writers'
-# budgets take, halved: the window's records are in memory too, and a writer flushes a
-# segment anyway if its postings reach the budget.
-POSTINGS_BYTES_PER_CHAR = 2
+# 5,000 synthetic releases: 10.6 MB of resident memory, and as much counted by
+# BuildWriter.buffered_bytes, per million characters). A window holds as much text as
+# fills the writers' budgets; a writer flushes a segment anyway if it reaches its own.
+POSTINGS_BYTES_PER_CHAR = 11
 # Text of a window (characters), whatever the budget: fewer make too many segments.
 LEAST_WINDOW_CHARS = 1 << 20
 
 
 def window_chars(budget_mb: int, writers: int) -> int:
     """Return how many characters of text a window holds, given each writer's budget."""
-    return max(LEAST_WINDOW_CHARS, (budget_mb << 20) * writers // POSTINGS_BYTES_PER_CHAR // 2)
+    return max(LEAST_WINDOW_CHARS, (budget_mb << 20) * writers // POSTINGS_BYTES_PER_CHAR)
 
 
 def windows(sources: Iterable[Source], chars: int) -> Iterator[list[Source]]:
