@@ -72,6 +72,10 @@ check: lint typecheck test
 bench: $(VENV)/.installed-run
 	$(BIN)/python bench/speed.py --runs 3 --scale $(BENCH_SCALE) $(BENCH_ARGS)
 
+## bench-million: a million synthetic releases: build time and memory, nothing-changed incremental, searches beside FTS5 (long: run it alone)
+bench-million: $(VENV)/.installed-run
+	$(BIN)/python bench/million.py --work $(or $(MILLION_WORK),/tmp/bench-million) $(BENCH_ARGS)
+
 ## relevance: MRR, Recall@10 and nDCG@10 against SQLite FTS5 on bench/judgments.json
 relevance: $(VENV)/.installed-run
 	$(BIN)/python bench/relevance.py
