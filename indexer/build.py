@@ -16,7 +16,7 @@ from whoosh import index
 from whoosh.writing import IndexWriter
 
 from indexer.codec.parallel import FreshIndexBuild
-from indexer.corpus import Corpus, Source, load_corpus, stream_corpus
+from indexer.corpus import Corpus, Source, load_corpus, stream_corpus, unchanged_files
 from indexer.records import KnownRelease, RecordError, ReleaseRecord
 from indexer.schema import (
     DEFAULT_FACET_FIELDS,
@@ -103,9 +103,11 @@ def reindex(
     started = time.perf_counter()
     store = IndexStore(index_root)
     full = full or store.current() is None
-    known = {} if full else _known_sources(store)
     known_files = {} if full or (live := store.current()) is None else live.known_files()
-    corpus = Corpus() if full else load_corpus(corpus_path, known, known_files)
+    # Every file as the last run read it (by size and modification time): nothing to read.
+    unchanged = bool(known_files) and unchanged_files(corpus_path, known_files)
+    known = {} if full or unchanged else _known_sources(store)
+    corpus = Corpus() if full or unchanged else load_corpus(corpus_path, known, known_files)
     if strict and corpus.errors:
         raise StrictStop(corpus.errors[0])
     with store.writer_lock(wait_seconds):
@@ -119,9 +121,15 @@ def reindex(
         if full or current is None:
             corpus = Corpus()  # a rebuild reads every release whole, a window at a time
             summary = _full_build(store, stream_corpus(corpus_path, corpus), corpus, progress, strict)
+        elif unchanged and current.known_files() == known_files:
+            documents = int(current.metadata().get("documents", 0))
+            summary = ReindexSummary(unchanged=documents, documents=documents, generation=current.name)
         else:
+            if unchanged:  # another run changed the index meanwhile: compare it with the corpus
+                known = current.known_sources()
+                corpus = load_corpus(corpus_path, known, known_files)
             summary = _incremental(current, corpus, lambda: load_corpus(corpus_path), verified, progress)
-            if corpus.sources.keys() != known.keys() or corpus.files != known_files:
+            if corpus.sources.keys() != known.keys() or corpus.files != current.known_files():
                 current.write_known_sources(corpus.sources, corpus.files)
     summary.errors = corpus.errors
     summary.skipped = len(corpus.errors)

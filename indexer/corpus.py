@@ -92,6 +92,17 @@ def corpus_files(root: Path) -> list[Path]:
     )
 
 
+def unchanged_files(root: Path, files: KnownFiles) -> bool:
+    """Return whether the corpus at ``root`` is the files in ``files``, each with its stamp."""
+    try:
+        paths = corpus_files(root)
+    except CorpusNotFound:
+        return False
+    if {str(path) for path in paths} != files.keys():
+        return False
+    return all(file_stamp(path) == tuple(files[str(path)][0]) for path in paths)
+
+
 def load_corpus(root: Path, known: KnownSources | None = None, files: KnownFiles | None = None) -> Corpus:
     """Read every release under ``root``; duplicate ids are errors naming both places.
 

@@ -37,6 +37,9 @@ MANIFEST = "manifest.json"
 # What the last run read from each source (a JSON Lines line, a file), by a key of its bytes
 # and place: unchanged sources are not parsed again.
 SOURCES = "sources.json"
+# The corpus files that run read whole without an error: stamps (size, modification time)
+# and their sources' keys; apart from SOURCES, so that an unchanged corpus is told quickly.
+FILES = "files.json"
 GENERATION_PREFIX = "gen-"
 
 
@@ -72,7 +75,7 @@ class Generation:
 
     def index_files(self) -> list[Path]:
         """Return Whoosh's own files in this generation (segments and tables of contents)."""
-        ours = {METADATA, COMPLETIONS, MANIFEST, SOURCES}
+        ours = {METADATA, COMPLETIONS, MANIFEST, SOURCES, FILES}
         return sorted(
             path
             for path in self.path.iterdir()
@@ -154,12 +157,15 @@ class Generation:
 
     def known_files(self) -> dict[str, tuple[tuple[int, int], list[str]]]:
         """Return the files the run that wrote this generation read whole without an error,
-        by path: their size and modification time then, and their sources' keys."""
+        by path: their size and modification time then, and their sources' keys. None if
+        the manifest has changed since (the record then describes an older index)."""
         try:
-            data = json.loads((self.path / SOURCES).read_text(encoding="utf-8"))
+            data = json.loads((self.path / FILES).read_text(encoding="utf-8"))
+            if data["manifest"] != list(_stamp(self.path / MANIFEST)):
+                return {}
             return {
                 str(path): ((int(size), int(mtime)), [str(key) for key in keys])
-                for path, (size, mtime, keys) in data.get("files", {}).items()
+                for path, (size, mtime, keys) in data["files"].items()
             }
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return {}
@@ -175,8 +181,10 @@ class Generation:
             key: [(item.id, item.title, item.tags, item.origin, item.content_hash()) for item in items]
             for key, items in sources.items()
         }
+        _atomic_write(self.path / SOURCES, json.dumps({"sources": data}, ensure_ascii=False))
         stamps = {path: [*stamp, list(keys)] for path, (stamp, keys) in (files or {}).items()}
-        _atomic_write(self.path / SOURCES, json.dumps({"sources": data, "files": stamps}, ensure_ascii=False))
+        record = {"manifest": _stamp(self.path / MANIFEST), "files": stamps}
+        _atomic_write(self.path / FILES, json.dumps(record, ensure_ascii=False))
 
     def write_metadata(self, data: dict[str, Any]) -> None:
         """Replace the build facts atomically."""
@@ -269,6 +277,15 @@ def _digest(path: Path, like: str = f"{CHECKSUM_ALGORITHM}:") -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return f"{algorithm}:{digest.hexdigest()}" if algorithm else digest.hexdigest()
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    """Return a file's size and modification time ((0, 0) if it is missing)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return 0, 0
+    return stat.st_size, stat.st_mtime_ns
 
 
 def _atomic_write(path: Path, text: str) -> None:
