@@ -5,10 +5,11 @@ Usage (from the repository root)::
 
     python bench/several_servers.py CORPUS WORK_DIR [--seconds 30] [--concurrency 4]
 
-Builds CORPUS into ``WORK_DIR/builder`` (``reindex --full``), publishes it to
+Builds CORPUS (linked into ``WORK_DIR/corpus``) into ``WORK_DIR/builder``, publishes it to
 ``WORK_DIR/app1`` and ``WORK_DIR/app2``, serves each with ``search-app`` (2 workers) behind
-nginx (:mod:`nginx_front`), builds again (a new generation), then starts the load through
-nginx and, a few seconds in, runs ``reindex --publish`` to both copies. Prints JSON:
+nginx (:mod:`nginx_front`), adds a release and reindexes (new index files: a new copy to
+ship), then starts the load through nginx and, a few seconds in, runs
+``reindex --publish`` to both copies, which copies the whole generation to each. Prints JSON:
 the load's figures, how long the publish took, which generation each server ended on.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import threading
@@ -50,7 +52,14 @@ def generation(base: str) -> str:
 def measure(corpus: Path, work: Path, seconds: float, concurrency: int) -> dict[str, Any]:
     """Run the publish under load; return the figures."""
     builder, copies = work / "builder", [work / "app1", work / "app2"]
-    reindex(corpus, builder, "--full", *[arg for copy in copies for arg in ("--publish", str(copy))])
+    for old in (builder, *copies):
+        shutil.rmtree(old, ignore_errors=True)
+    folder = work / "corpus"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    (folder / corpus.name).symlink_to(corpus.resolve())
+    added = folder / "added.md"
+    reindex(folder, builder, "--full", *[arg for copy in copies for arg in ("--publish", str(copy))])
     paths = [
         "/api/search?" + urllib.parse.urlencode(query.params())
         for query in draw_queries(list(read_releases(corpus)), 200, 1)
@@ -67,7 +76,8 @@ def measure(corpus: Path, work: Path, seconds: float, concurrency: int) -> dict[
         upstreams = [one.base.removeprefix("http://"), two.base.removeprefix("http://")]
         with running_nginx(work / "nginx", upstreams) as front:
             before = [generation(one.base), generation(two.base)]
-            reindex(corpus, builder, "--full")  # the new generation, not yet published
+            added.write_text("---\ntitle: A release added for the publish benchmark\n---\nBody.\n")
+            reindex(folder, builder)  # new index files, not yet published
             load: dict[str, Any] = {}
             thread = threading.Thread(
                 target=lambda: load.update(load_in_subprocess(front, paths_file, concurrency, 10**9, seconds))
@@ -76,7 +86,7 @@ def measure(corpus: Path, work: Path, seconds: float, concurrency: int) -> dict[
             started = clock()
             publish_at = min(5.0, seconds / 4)
             threading.Event().wait(publish_at)  # the load runs on its own before the publish
-            reindex(corpus, builder, *[arg for copy in copies for arg in ("--publish", str(copy))])
+            reindex(folder, builder, *[arg for copy in copies for arg in ("--publish", str(copy))])
             publish_s = clock() - started - publish_at
             thread.join()
             after = [generation(one.base), generation(two.base)]
