@@ -333,6 +333,7 @@ def _write_metadata(
             "documents": documents,
             "facet_fields": facet_fields,
             "checksums": checksums,
+            "file_stamps": generation.file_stamps(),
             "updated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
     )
