@@ -28,10 +28,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from http_load import Server, free_port, load_in_subprocess  # noqa: E402
+from http_load import Server, free_port  # noqa: E402
 from nginx_front import running_nginx, upstreams_used  # noqa: E402
 from queries import draw_queries, read_releases  # noqa: E402
-from timing import clock  # noqa: E402
+from timing import clock, summarize  # noqa: E402
 
 BIN = Path(sys.executable).parent
 
@@ -49,10 +49,55 @@ def generation(base: str) -> str:
         return str(json.load(response)["generation"])
 
 
+class TimedLoad:
+    """Send ``paths`` to ``base`` from ``concurrency`` threads until stopped, noting when each
+    request started, how long it took and whether it failed."""
+
+    def __init__(self, base: str, paths: list[str], concurrency: int) -> None:
+        self.base, self.paths = base, paths
+        self.started = clock()
+        self.samples: list[tuple[float, float, bool]] = []  # (start, ms, failed)
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run, args=(n,)) for n in range(concurrency)]
+
+    def _run(self, number: int) -> None:
+        sent = number
+        while not self._stop.is_set():
+            path = self.paths[sent % len(self.paths)]
+            sent += 1
+            begun = clock()
+            try:
+                with urllib.request.urlopen(self.base + path, timeout=60) as response:
+                    response.read()
+                failed = response.status != 200
+            except OSError:
+                failed = True
+            self.samples.append((begun - self.started, (clock() - begun) * 1000, failed))
+
+    def __enter__(self) -> TimedLoad:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+    def figures(self, start: float = 0.0, end: float = float("inf")) -> dict[str, Any]:
+        """Return requests, failures and latency of the requests started in [start, end) s."""
+        chosen = [(ms, failed) for begun, ms, failed in self.samples if start <= begun < end]
+        return {
+            "requests": len(chosen),
+            "failed": sum(failed for _, failed in chosen),
+            "latency_ms": summarize([ms for ms, _ in chosen]),
+        }
+
+
 def measure(corpus: Path, work: Path, seconds: float, concurrency: int) -> dict[str, Any]:
     """Run the publish under load; return the figures."""
     builder, copies = work / "builder", [work / "app1", work / "app2"]
-    for old in (builder, *copies):
+    for old in (builder, *copies, work / "nginx"):
         shutil.rmtree(old, ignore_errors=True)
     folder = work / "corpus"
     shutil.rmtree(folder, ignore_errors=True)
@@ -64,8 +109,6 @@ def measure(corpus: Path, work: Path, seconds: float, concurrency: int) -> dict[
         "/api/search?" + urllib.parse.urlencode(query.params())
         for query in draw_queries(list(read_releases(corpus)), 200, 1)
     ]
-    paths_file = work / "paths.json"
-    paths_file.write_text(json.dumps(paths))
     servers = [
         Server(
             [str(BIN / "search-app"), "--port", str(port), "--workers", "2", "--index", str(copy)], port, log
@@ -78,22 +121,24 @@ def measure(corpus: Path, work: Path, seconds: float, concurrency: int) -> dict[
             before = [generation(one.base), generation(two.base)]
             added.write_text("---\ntitle: A release added for the publish benchmark\n---\nBody.\n")
             reindex(folder, builder)  # new index files, not yet published
-            load: dict[str, Any] = {}
-            thread = threading.Thread(
-                target=lambda: load.update(load_in_subprocess(front, paths_file, concurrency, 10**9, seconds))
-            )
-            thread.start()
-            started = clock()
-            publish_at = min(5.0, seconds / 4)
-            threading.Event().wait(publish_at)  # the load runs on its own before the publish
-            reindex(folder, builder, *[arg for copy in copies for arg in ("--publish", str(copy))])
-            publish_s = clock() - started - publish_at
-            thread.join()
+            for path in paths:  # warm-up: both servers' caches hold what the load asks
+                with urllib.request.urlopen(front + path, timeout=60) as response:
+                    response.read()
+            with TimedLoad(front, paths, concurrency) as load:
+                publish_at = min(5.0, seconds / 4)
+                threading.Event().wait(publish_at)  # the load runs on its own before the publish
+                reindex(folder, builder, *[arg for copy in copies for arg in ("--publish", str(copy))])
+                published_at = clock() - load.started
+                threading.Event().wait(max(0.0, seconds - published_at))
             after = [generation(one.base), generation(two.base)]
         used = upstreams_used(work / "nginx")
     return {
-        "load": load,
-        "publish_s": round(publish_s, 2),
+        "load": load.figures(),
+        "before_publish": load.figures(0, publish_at),
+        "during_publish": load.figures(publish_at, published_at),
+        "after_publish": load.figures(published_at),
+        "concurrency": concurrency,
+        "publish_s": round(published_at - publish_at, 2),
         "publish_started_s": publish_at,
         "generations_before": before,
         "generations_after": after,
