@@ -203,10 +203,12 @@ def _full_build(
             digests = build.write(shares, lambda share: progress(share, len(share)))
             for record, digest in zip(records, digests, strict=True):
                 record.remember_content_hash(digest)
-            indexed += map(known_release, records)
+            # One small object per release, shared by the manifest and the sources record.
+            light = {id(record): known_release(record) for record in records}
+            indexed += light.values()
             for key, items, _ in window:
                 if key is not None:
-                    corpus.sources[key] = list(map(known_release, items))
+                    corpus.sources[key] = [light.get(id(item)) or known_release(item) for item in items]
         if strict and corpus.errors:
             raise StrictStop(corpus.errors[0])
         build.commit(build_schema(sorted(extra_values)))
