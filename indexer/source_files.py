@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import os
 import time
 import zlib
 from collections.abc import Iterator
@@ -62,8 +61,3 @@ def lines(path: Path) -> Iterator[bytes]:
     with _open(path) as handle:
         for line in handle:  # each ends at \n (but the last): a \r\n pair never spans two
             yield from line.splitlines()
-
-
-def modified_since(stamp: Stamp | None, path: Path) -> bool:
-    """Return whether ``path`` may differ from when it had ``stamp``."""
-    return stamp is None or file_stamp(path) != stamp or not os.access(path, os.R_OK)
