@@ -8,7 +8,7 @@ PORT ?= 8000
 
 BENCH_SCALE ?= 20000
 
-.PHONY: run test lint typecheck check bench relevance soak chromium clean constraints
+.PHONY: run test lint typecheck check bench bench-million relevance soak chromium nginx clean constraints
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,8 @@ run: $(VENV)/.installed-run
 	fi
 	RELEASE_SEARCH_CORPUS="$(CORPUS)" $(BIN)/search-app --host 127.0.0.1 --port $(PORT) --index "$(INDEX)"
 
-## test: install what the tests need (Chromium too, when root) and run them all
-test: $(VENV)/.installed-dev chromium
+## test: install what the tests need (Chromium and nginx too, when root) and run them all
+test: $(VENV)/.installed-dev chromium nginx
 	$(BIN)/pytest
 
 chromium:
@@ -47,6 +47,15 @@ chromium:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 		else \
 			echo "make test needs Chromium at /usr/bin/chromium: sudo apt-get install chromium chromium-driver" >&2; exit 1; \
+		fi; \
+	fi
+
+nginx:
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+		else \
+			echo "make test needs nginx (tests/test_several_servers.py): sudo apt-get install nginx" >&2; exit 1; \
 		fi; \
 	fi
 
@@ -62,6 +71,10 @@ check: lint typecheck test
 ## bench: speed side by side with SQLite FTS5 (DOJ corpus if ../shared/corpora has it, else synthetic); JSON in bench/results/
 bench: $(VENV)/.installed-run
 	$(BIN)/python bench/speed.py --runs 3 --scale $(BENCH_SCALE) $(BENCH_ARGS)
+
+## bench-million: a million synthetic releases: build time and memory, nothing-changed incremental, searches beside FTS5 (long: run it alone)
+bench-million: $(VENV)/.installed-run
+	$(BIN)/python bench/million.py --work $(or $(MILLION_WORK),/tmp/bench-million) $(BENCH_ARGS)
 
 ## relevance: MRR, Recall@10 and nDCG@10 against SQLite FTS5 on bench/judgments.json
 relevance: $(VENV)/.installed-run

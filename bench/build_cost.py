@@ -70,6 +70,7 @@ def run_reindex(corpus: Path, index: Path, full: bool) -> dict[str, Any]:
         "documents": summary["documents"],
         "peak_rss_mb": round(peak_kb / 1024, 1),
         "peak_tree_rss_mb": round(sampler.peak_kb / 1024, 1),
+        "peak_tree_pss_mb": round(sampler.peak_pss_kb / 1024, 1),
     }
 
 

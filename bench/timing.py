@@ -133,18 +133,25 @@ def total_rss_kb(pids: Iterable[int], field: str = "VmRSS") -> int:
 
 
 class TreeMemorySampler:
-    """Sample the summed RSS of a process tree on a thread; ``peak_kb`` is the highest seen."""
+    """Sample the summed RSS of a process tree on a thread; ``peak_kb`` is the highest seen.
+
+    ``peak_pss_kb`` is the highest summed PSS: forked writers share their parent's pages,
+    which each one's RSS counts again, PSS once.
+    """
 
     def __init__(self, pid: int, interval: float = 0.1) -> None:
         self.pid = pid
         self.interval = interval
         self.peak_kb = 0
+        self.peak_pss_kb = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak_kb = max(self.peak_kb, total_rss_kb(process_tree(self.pid)))
+            tree = process_tree(self.pid)
+            self.peak_kb = max(self.peak_kb, total_rss_kb(tree))
+            self.peak_pss_kb = max(self.peak_pss_kb, total_rss_kb(tree, "Pss"))
             self._stop.wait(self.interval)
 
     def __enter__(self) -> TreeMemorySampler:

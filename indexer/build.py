@@ -15,8 +15,8 @@ from pathlib import Path
 from whoosh import index
 from whoosh.writing import IndexWriter
 
-from indexer.codec.parallel import write_fresh_index
-from indexer.corpus import Corpus, load_corpus
+from indexer.codec.parallel import FreshIndexBuild
+from indexer.corpus import Corpus, Source, load_corpus, stream_corpus, unchanged_files
 from indexer.languages import forget_model
 from indexer.records import KnownRelease, RecordError, ReleaseRecord
 from indexer.schema import (
@@ -28,7 +28,9 @@ from indexer.schema import (
     record_to_document,
     release_language,
 )
+from indexer.settings import build_memory_mb
 from indexer.store import Generation, IndexDamaged, IndexStore
+from indexer.windows import known_release, window_chars, windows
 from indexer.words import snowball_stem
 
 # Below this many releases a single-process writer is faster than forking.
@@ -106,8 +108,12 @@ def reindex(
     """Bring the index at ``index_root`` in step with the corpus at ``corpus_path``."""
     started = time.perf_counter()
     store = IndexStore(index_root)
-    known = {} if full else _known_sources(store)
-    corpus = load_corpus(corpus_path, known)
+    full = full or store.current() is None
+    known_files = {} if full or (live := store.current()) is None else live.known_files()
+    # Every file as the last run read it (by size and modification time): nothing to read.
+    unchanged = bool(known_files) and unchanged_files(corpus_path, known_files)
+    known = {} if full or unchanged else _known_sources(store)
+    corpus = Corpus() if full or unchanged else load_corpus(corpus_path, known, known_files)
     if strict and corpus.errors:
         raise StrictStop(corpus.errors[0])
     with store.writer_lock(wait_seconds):
@@ -122,14 +128,19 @@ def reindex(
         if current is not None and not full and _schema_outdated(current):
             full, rebuilt_because = True, SCHEMA_CHANGED
         if full or current is None:
-            if corpus.known:  # a rebuild needs every release whole
-                corpus = load_corpus(corpus_path)
-            summary = _full_build(store, corpus, progress)
+            corpus = Corpus()  # a rebuild reads every release whole, a window at a time
+            summary = _full_build(store, stream_corpus(corpus_path, corpus), corpus, progress, strict)
             summary.rebuilt_because = rebuilt_because
+        elif unchanged and current.known_files() == known_files:
+            documents = int(current.metadata().get("documents", 0))
+            summary = ReindexSummary(unchanged=documents, documents=documents, generation=current.name)
         else:
+            if unchanged:  # another run changed the index meanwhile: compare it with the corpus
+                known = current.known_sources()
+                corpus = load_corpus(corpus_path, known, known_files)
             summary = _incremental(current, corpus, lambda: load_corpus(corpus_path), verified, progress)
-            if corpus.sources.keys() != known.keys():
-                current.write_known_sources(corpus.sources)
+            if corpus.sources.keys() != known.keys() or corpus.files != current.known_files():
+                current.write_known_sources(corpus.sources, corpus.files)
     summary.errors = corpus.errors
     summary.skipped = len(corpus.errors)
     summary.seconds = time.perf_counter() - started
@@ -162,8 +173,11 @@ class _FieldValues:
         return len(self.distinct) <= MAX_FACET_VALUES and 2 * len(self.distinct) <= self.occurrences
 
 
-def _extra_fields(records: Iterable[ReleaseRecord]) -> dict[str, _FieldValues]:
-    values: dict[str, _FieldValues] = defaultdict(_FieldValues)
+def _extra_fields(
+    records: Iterable[ReleaseRecord], values: dict[str, _FieldValues] | None = None
+) -> dict[str, _FieldValues]:
+    """Count the values of the records' extra fields (into ``values``, if given)."""
+    values = defaultdict(_FieldValues, values or {})
     for record in records:
         for name, value in record.extra.items():
             seen = values[name]
@@ -186,40 +200,59 @@ def _known_sources(store: IndexStore) -> dict[str, list[KnownRelease]]:
     return current.known_sources() if current is not None else {}
 
 
-def _full_build(store: IndexStore, corpus: Corpus, progress: Progress) -> ReindexSummary:
-    records = corpus.records
-    extra_values = _extra_fields(records)
+def _full_build(
+    store: IndexStore, sources: Iterable[Source], corpus: Corpus, progress: Progress, strict: bool
+) -> ReindexSummary:
+    """Build a new generation from ``sources`` (read into ``corpus`` as they come) and
+    make it live. Releases are indexed a window at a time, and of each only its identity,
+    title, tags and content hash are kept: memory stays bounded whatever the corpus size."""
+    budget_mb = build_memory_mb()
+    extra_values: dict[str, _FieldValues] = {}
+    indexed: list[KnownRelease] = []
+    languages: set[str] = set()
     generation = store.new_generation()
+    build: FreshIndexBuild[ReleaseRecord, str] | None = None
     try:
-        languages = {release_language(record) for record in records}
-        forget_model()  # every language is known now: the writer processes need no model
-        ix = index.create_in(str(generation.path), build_schema(sorted(extra_values), languages))
-        parallel = len(records) >= PARALLEL_THRESHOLD and (os.cpu_count() or 1) > 1
+        ix = index.create_in(str(generation.path), build_schema([]))
+        build = FreshIndexBuild(ix, record_to_document, ReleaseRecord.content_hash, budget_mb << 20)
         snowball_stem("loaded")  # NLTK imported once, before the writers fork, not in each
-        shares = _shares(records, BUILD_PROCESSES if parallel else 1)
-        # Each writer works out the content hashes of its share (the documents store
-        # them) and hands them back.
-        digests = write_fresh_index(
-            ix,
-            shares,
-            record_to_document,
-            lambda share: progress(share, len(share)),
-            report=ReleaseRecord.content_hash,
-        )
-        for record, digest in zip(records, digests, strict=True):
-            record.remember_content_hash(digest)
-        releases = {record.id: (record.content_hash(), record.source_path) for record in records}
+        for window in windows(sources, window_chars(budget_mb, BUILD_PROCESSES)):
+            if strict and corpus.errors:
+                raise StrictStop(corpus.errors[0])
+            records = [record for _, _, new in window for record in new]
+            extra_values = _extra_fields(records, extra_values)
+            languages |= {release_language(record) for record in records}  # detected here, not in forks
+            build.schema = build_schema(sorted(extra_values), languages)  # fields met so far
+            parallel = len(records) >= PARALLEL_THRESHOLD and (os.cpu_count() or 1) > 1
+            # Each writer works out the content hashes of its share (the documents store
+            # them) and hands them back.
+            shares = _shares(records, BUILD_PROCESSES if parallel else 1)
+            digests = build.write(shares, lambda share: progress(share, len(share)))
+            for record, digest in zip(records, digests, strict=True):
+                record.remember_content_hash(digest)
+            # One small object per release, shared by the manifest and the sources record.
+            light = {id(record): known_release(record) for record in records}
+            indexed += light.values()
+            for key, items, _ in window:
+                if key is not None:
+                    corpus.sources[key] = [light.get(id(item)) or known_release(item) for item in items]
+        if strict and corpus.errors:
+            raise StrictStop(corpus.errors[0])
+        forget_model()
+        build.commit(build_schema(sorted(extra_values), languages))
+        releases = {release.id: (release.digest, release.source_path) for release in indexed}
         generation.write_manifest(ix.latest_generation(), releases)
-        generation.write_known_sources(corpus.sources)
+        generation.write_known_sources(corpus.sources, corpus.files)
         ix.close()
-        _write_metadata(
-            generation, len(records), _facet_fields(extra_values), records, generation.checksums()
-        )
+        facets = _facet_fields(extra_values)
+        _write_metadata(generation, len(indexed), facets, indexed, generation.checksums())
     except BaseException:
+        if build is not None:
+            build.cancel()
         store.prune({current.name} if (current := store.current()) else set())
         raise
     store.publish(generation)
-    return ReindexSummary(added=len(records), documents=len(records), full=True, generation=generation.name)
+    return ReindexSummary(added=len(indexed), documents=len(indexed), full=True, generation=generation.name)
 
 
 def _shares(records: list[ReleaseRecord], count: int) -> list[list[ReleaseRecord]]:
@@ -334,6 +367,7 @@ def _write_metadata(
             "documents": documents,
             "facet_fields": facet_fields,
             "checksums": checksums,
+            "file_stamps": generation.file_stamps(),
             "updated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
     )

@@ -14,9 +14,10 @@ from tqdm import tqdm
 from indexer import codec
 from indexer.build import StrictStop, reindex
 from indexer.corpus import CorpusNotFound
+from indexer.publish import publish_to
 from indexer.records import ReleaseRecord
 from indexer.settings import CORPUS_ENV, DEFAULT_CORPUS, DEFAULT_INDEX, INDEX_ENV
-from indexer.store import IndexLocked
+from indexer.store import IndexLocked, IndexMissing
 
 EXIT_OK, EXIT_SKIPPED, EXIT_FATAL = 0, 1, 2
 F = TypeVar("F", bound=Callable[..., Any])
@@ -62,7 +63,23 @@ def _progress_bar(records: Iterable[ReleaseRecord], total: int) -> Iterable[Rele
     show_default=True,
     help="Seconds to wait for another reindex to finish.",
 )
-def main(corpus: Path, index_dir: Path, full: bool, strict: bool, as_json: bool, wait_seconds: float) -> None:
+@click.option(
+    "--publish",
+    "destinations",
+    type=click.Path(path_type=Path, file_okay=False),
+    multiple=True,
+    help="Then copy the live generation, read-only, into this app server's index directory "
+    "and make it live there (repeatable).",
+)
+def main(
+    corpus: Path,
+    index_dir: Path,
+    full: bool,
+    strict: bool,
+    as_json: bool,
+    wait_seconds: float,
+    destinations: tuple[Path, ...],
+) -> None:
     """Index the releases in CORPUS into the index directory.
 
     Incremental by default: only added, changed and removed releases are
@@ -86,6 +103,13 @@ def main(corpus: Path, index_dir: Path, full: bool, strict: bool, as_json: bool,
         sys.exit(EXIT_FATAL)
     for error in summary.errors:
         click.echo(str(error), err=True)
+    try:
+        for destination in destinations:
+            copy = publish_to(index_dir, destination, wait_seconds)
+            click.echo(f"published {copy.name} to {destination}", err=True)
+    except (IndexLocked, IndexMissing, OSError) as exc:
+        click.echo(f"reindex: cannot publish: {exc}", err=True)
+        sys.exit(EXIT_FATAL)
     if as_json:
         click.echo(json.dumps(summary.as_dict(), indent=2))
     else:

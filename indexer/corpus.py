@@ -15,12 +15,12 @@ from typing import Any, cast
 
 import frontmatter
 import yaml
-from isal import igzip, isal_zlib
 
 from indexer.feeds import read_feed
 from indexer.fields import build_record
 from indexer.html_pages import read_html_page
 from indexer.records import KnownRelease, RecordError, ReleaseRecord
+from indexer.source_files import Stamp, file_stamp, is_utf8_text, lines
 
 VARIANTS_FILENAME = "variants.txt"
 FRONT_MATTER_SUFFIXES = (".md", ".markdown", ".txt")
@@ -28,10 +28,6 @@ JSON_LINES_SUFFIXES = (".jsonl", ".jsonl.gz")
 HTML_SUFFIXES = (".html", ".htm")
 FEED_SUFFIXES = (".xml", ".rss", ".atom")
 ALL_SUFFIXES = FRONT_MATTER_SUFFIXES + JSON_LINES_SUFFIXES + HTML_SUFFIXES + FEED_SUFFIXES
-
-
-# ISA-L's decompression error (its type stubs declare it as an instance).
-_ISAL_ERROR = cast(type[Exception], isal_zlib.error)
 
 
 class _StringDateLoader(yaml.SafeLoader):
@@ -55,6 +51,8 @@ class CorpusNotFound(Exception):
 
 # What earlier runs read, by source key (see :func:`source_key`).
 KnownSources = Mapping[str, Sequence[KnownRelease]]
+# Files read whole without an error by earlier runs, by path: their stamp and sources' keys.
+KnownFiles = Mapping[str, tuple[Stamp, Sequence[str]]]
 Item = ReleaseRecord | KnownRelease | RecordError
 
 
@@ -69,6 +67,8 @@ class Corpus:
     known: list[KnownRelease] = field(default_factory=list)
     # Each source read without errors, by key, with its releases: to remember for the next run.
     sources: dict[str, list[ReleaseRecord | KnownRelease]] = field(default_factory=dict)
+    # Each file whose sources all were, by path: its stamp and their keys (see KnownFiles).
+    files: dict[str, tuple[Stamp, list[str]]] = field(default_factory=dict)
 
     @property
     def releases(self) -> list[ReleaseRecord | KnownRelease]:
@@ -92,25 +92,58 @@ def corpus_files(root: Path) -> list[Path]:
     )
 
 
-def load_corpus(root: Path, known: KnownSources | None = None) -> Corpus:
+def unchanged_files(root: Path, files: KnownFiles) -> bool:
+    """Return whether the corpus at ``root`` is the files in ``files``, each with its stamp."""
+    try:
+        paths = corpus_files(root)
+    except CorpusNotFound:
+        return False
+    if {str(path) for path in paths} != files.keys():
+        return False
+    return all(file_stamp(path) == tuple(files[str(path)][0]) for path in paths)
+
+
+def load_corpus(root: Path, known: KnownSources | None = None, files: KnownFiles | None = None) -> Corpus:
     """Read every release under ``root``; duplicate ids are errors naming both places.
 
     A source (a JSON Lines line, or a whole file of another kind) whose key is in
-    ``known`` is not parsed again: its releases come back as the known ones.
+    ``known`` is not parsed again: its releases come back as the known ones. A file
+    in ``files`` with the same size and modification time is not even read.
     """
     corpus = Corpus()
-    seen: dict[str, str] = {}
-    base = root if root.is_dir() else root.parent
-    for path in corpus_files(root):
-        for key, items in read_sources(path, base, known or {}):
-            if key is not None and not any(isinstance(item, RecordError) for item in items):
-                corpus.sources[key] = [item for item in items if not isinstance(item, RecordError)]
-            for item in items:
-                _add(corpus, seen, item)
+    for key, items, records in stream_corpus(root, corpus, known, files):
+        if key is not None:
+            corpus.sources[key] = items
+        corpus.records += records
     return corpus
 
 
-def _add(corpus: Corpus, seen: dict[str, str], item: Item) -> None:
+Source = tuple[str | None, list[ReleaseRecord | KnownRelease], list[ReleaseRecord]]
+
+
+def stream_corpus(
+    root: Path, corpus: Corpus, known: KnownSources | None = None, files: KnownFiles | None = None
+) -> Iterator[Source]:
+    """Yield each source under ``root`` in turn, as ``load_corpus`` reads them, without
+    keeping its records: its key (``None`` if it is not to be remembered: it could not be
+    read, or had errors), its good releases, and the new records among them (duplicates
+    left out). Errors and known releases go into ``corpus``."""
+    seen: dict[str, str] = {}
+    base = root if root.is_dir() else root.parent
+    for path in corpus_files(root):
+        stamp, keys = file_stamp(path), []
+        for key, items in read_sources(path, base, known or {}, (files or {}).get(str(path)), stamp):
+            good = [item for item in items if not isinstance(item, RecordError)]
+            remembered = key if key is not None and len(good) == len(items) else None
+            keys.append(remembered)
+            added = [item for item in items if _add(corpus, seen, item)]
+            yield remembered, good, [item for item in added if isinstance(item, ReleaseRecord)]
+        if stamp is not None and None not in keys:
+            corpus.files[str(path)] = (stamp, cast(list[str], keys))
+
+
+def _add(corpus: Corpus, seen: dict[str, str], item: Item) -> bool:
+    """Note ``item`` in ``corpus``; return whether it is a new record to index."""
     if isinstance(item, RecordError):
         corpus.errors.append(item)
     elif item.id in seen:
@@ -123,7 +156,8 @@ def _add(corpus: Corpus, seen: dict[str, str], item: Item) -> None:
         if isinstance(item, KnownRelease):
             corpus.known.append(item)
         else:
-            corpus.records.append(item)
+            return True
+    return False
 
 
 # Reading modules and libraries: a change to any of them may read a source differently.
@@ -157,9 +191,24 @@ def source_key(shown: str, relative: str, line: int | None, raw: bytes) -> str:
     return digest.hexdigest()[:32]  # 128 bits, as the content hashes
 
 
-def read_sources(path: Path, base: Path, known: KnownSources) -> Iterator[tuple[str | None, list[Item]]]:
+def read_sources(
+    path: Path,
+    base: Path,
+    known: KnownSources,
+    listed: tuple[Stamp, Sequence[str]] | None = None,
+    stamp: Stamp | None = None,
+) -> Iterator[tuple[str | None, list[Item]]]:
     """Yield each source of one corpus file with its key (``None`` where the file could
-    not be read as bytes) and what it gives: the known releases, or what it parses to."""
+    not be read as bytes) and what it gives: the known releases, or what it parses to.
+
+    If the file had ``stamp`` when an earlier run ``listed`` it, with the keys of its
+    sources, and each of those is known, it is not read again.
+    """
+    if listed is not None and stamp is not None and tuple(listed[0]) == stamp:
+        if all(key in known for key in listed[1]):
+            for key in listed[1]:
+                yield key, list(known[key])
+            return
     if path.name.lower().endswith(JSON_LINES_SUFFIXES):
         yield from _json_line_sources(path, base, known)
         return
@@ -176,18 +225,12 @@ def read_sources(path: Path, base: Path, known: KnownSources) -> Iterator[tuple[
 def _json_line_sources(
     path: Path, base: Path, known: KnownSources
 ) -> Iterator[tuple[str | None, list[Item]]]:
-    try:
-        data = path.read_bytes()
-        if path.name.lower().endswith(".gz"):
-            data = igzip.decompress(data)  # ISA-L: a third of gzip's time
-        if not data.isascii():
-            data.decode("utf-8")
-    except (OSError, EOFError, zlib.error, _ISAL_ERROR, UnicodeDecodeError):
+    if not is_utf8_text(path):
         yield None, list(read_json_lines(path, base))  # the line-by-line reader says where it fails
         return
     shown, stem = str(path), path.relative_to(base).as_posix()
     # Lines split as the text reader splits them (\n, \r\n, \r), numbered the same way.
-    for number, raw in enumerate(data.splitlines(), start=1):
+    for number, raw in enumerate(lines(path), start=1):
         key = source_key(shown, stem, number, raw)
         found = known.get(key)
         if found is not None:

@@ -10,10 +10,12 @@ CORPUS_ENV = "RELEASE_SEARCH_CORPUS"
 VARIANTS_ENV = "RELEASE_SEARCH_VARIANTS"
 RESULT_CACHE_ENV = "RELEASE_SEARCH_RESULT_CACHE"
 POSTINGS_CACHE_ENV = "RELEASE_SEARCH_POSTINGS_CACHE_MB"
+BUILD_MEMORY_ENV = "RELEASE_SEARCH_BUILD_MEMORY_MB"
 
 DEFAULT_INDEX = "var/index"
 DEFAULT_CORPUS = "corpus"
 DEFAULT_RESULT_CACHE = 512
+DEFAULT_BUILD_MEMORY_MB = 512
 
 
 def index_dir() -> Path:
@@ -47,6 +49,13 @@ def postings_cache_mb() -> int | None:
     ``None`` (the default) sizes it by the index: an eighth of it, from 48 to 512 MB."""
     value = os.environ.get(POSTINGS_CACHE_ENV, "").strip()
     return _whole_number(POSTINGS_CACHE_ENV, value) if value else None
+
+
+def build_memory_mb() -> int:
+    """Return the memory budget of each writer of a full build in MB, past which it writes
+    its postings out as a segment (``$RELEASE_SEARCH_BUILD_MEMORY_MB``, default 512, at least 1)."""
+    value = os.environ.get(BUILD_MEMORY_ENV, "").strip()
+    return max(1, _whole_number(BUILD_MEMORY_ENV, value)) if value else DEFAULT_BUILD_MEMORY_MB
 
 
 def _whole_number(name: str, value: str) -> int:

@@ -37,6 +37,9 @@ MANIFEST = "manifest.json"
 # What the last run read from each source (a JSON Lines line, a file), by a key of its bytes
 # and place: unchanged sources are not parsed again.
 SOURCES = "sources.json"
+# The corpus files that run read whole without an error: stamps (size, modification time)
+# and their sources' keys; apart from SOURCES, so that an unchanged corpus is told quickly.
+FILES = "files.json"
 GENERATION_PREFIX = "gen-"
 
 
@@ -72,7 +75,7 @@ class Generation:
 
     def index_files(self) -> list[Path]:
         """Return Whoosh's own files in this generation (segments and tables of contents)."""
-        ours = {METADATA, COMPLETIONS, MANIFEST, SOURCES}
+        ours = {METADATA, COMPLETIONS, MANIFEST, SOURCES, FILES}
         return sorted(
             path
             for path in self.path.iterdir()
@@ -88,10 +91,22 @@ class Generation:
         known = verified or {}
         return {path.name: known.get(path.name) or _digest(path) for path in self.index_files()}
 
+    def file_stamps(self) -> dict[str, list[int]]:
+        """Return each index file's size and modification time, to be recorded with the checksums."""
+        return {path.name: list(_stamp(path)) for path in self.index_files()}
+
     def verify(self) -> dict[str, str]:
         """Raise :class:`IndexDamaged` unless every recorded file is present and intact;
-        return the digests checked (none where there was nothing to check against)."""
-        recorded = self.metadata().get("checksums")
+        return the digests checked (none where there was nothing to check against).
+
+        A file whose size and modification time are as recorded with its checksum has
+        not been written to since, and is not read again (a million releases' index is
+        gigabytes): any write, a torn or truncated one too, changes them.
+        """
+        metadata = self.metadata()
+        stamps = metadata.get("file_stamps")
+        stamps = stamps if isinstance(stamps, dict) else {}
+        recorded = metadata.get("checksums")
         if not isinstance(recorded, dict):
             return {}  # an index written before checksums were recorded
         tables = sorted(self.path.glob("_MAIN_*.toc"), key=lambda p: int(p.stem.rsplit("_", 1)[-1]))
@@ -101,6 +116,8 @@ class Generation:
             path = self.path / name
             if not path.is_file():
                 raise IndexDamaged(f"Index generation {self.name} is damaged: {name} is missing.")
+            if stamps.get(name) == list(_stamp(path)):
+                continue
             if _digest(path, str(digest)) != digest:
                 raise IndexDamaged(
                     f"Index generation {self.name} is damaged: {name} does not match its checksum."
@@ -152,13 +169,36 @@ class Generation:
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return {}  # none recorded, or unreadable: every source is read
 
-    def write_known_sources(self, sources: Mapping[str, Sequence[ReleaseRecord | KnownRelease]]) -> None:
-        """Record what this run read from each source (see :meth:`known_sources`)."""
+    def known_files(self) -> dict[str, tuple[tuple[int, int], list[str]]]:
+        """Return the files the run that wrote this generation read whole without an error,
+        by path: their size and modification time then, and their sources' keys. None if
+        the manifest has changed since (the record then describes an older index)."""
+        try:
+            data = json.loads((self.path / FILES).read_text(encoding="utf-8"))
+            if data["manifest"] != list(_stamp(self.path / MANIFEST)):
+                return {}
+            return {
+                str(path): ((int(size), int(mtime)), [str(key) for key in keys])
+                for path, (size, mtime, keys) in data["files"].items()
+            }
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return {}
+
+    def write_known_sources(
+        self,
+        sources: Mapping[str, Sequence[ReleaseRecord | KnownRelease]],
+        files: Mapping[str, tuple[tuple[int, int], Sequence[str]]] | None = None,
+    ) -> None:
+        """Record what this run read from each source and file (see :meth:`known_sources`
+        and :meth:`known_files`)."""
         data = {
             key: [(item.id, item.title, item.tags, item.origin, item.content_hash()) for item in items]
             for key, items in sources.items()
         }
         _atomic_write(self.path / SOURCES, json.dumps({"sources": data}, ensure_ascii=False))
+        stamps = {path: [*stamp, list(keys)] for path, (stamp, keys) in (files or {}).items()}
+        record = {"manifest": _stamp(self.path / MANIFEST), "files": stamps}
+        _atomic_write(self.path / FILES, json.dumps(record, ensure_ascii=False))
 
     def write_metadata(self, data: dict[str, Any]) -> None:
         """Replace the build facts atomically."""
@@ -251,6 +291,15 @@ def _digest(path: Path, like: str = f"{CHECKSUM_ALGORITHM}:") -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return f"{algorithm}:{digest.hexdigest()}" if algorithm else digest.hexdigest()
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    """Return a file's size and modification time ((0, 0) if it is missing)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return 0, 0
+    return stat.st_size, stat.st_mtime_ns
 
 
 def _atomic_write(path: Path, text: str) -> None:

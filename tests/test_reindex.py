@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -33,7 +34,8 @@ def summary(*args: str | Path) -> dict[str, object]:
 
 
 def titles(index_dir: Path, q: str = "") -> list[str]:
-    result = SearchService(index_dir).search(SearchRequest(q=q, per_page=100))
+    """Return the titles of releases with the words of ``q`` as typed (never a correction)."""
+    result = SearchService(index_dir).search(SearchRequest(q=q, per_page=100, verbatim=True))
     return sorted(hit.title for hit in result.hits)
 
 
@@ -326,3 +328,28 @@ def test_a_parallel_full_build_records_every_release_as_indexed(
     edited = summary("--corpus", corpus, "--index", index_dir)
     assert (edited["updated"], edited["unchanged"]) == (1, 39)
     assert titles(index_dir, "edited") == ["Release 39"]
+
+
+def test_an_incremental_run_trusts_files_whose_size_and_time_are_as_last_read(
+    corpus_dir: Path, tmp_path: Path
+) -> None:
+    index_dir = tmp_path / "ix"
+    run("--corpus", corpus_dir, "--index", index_dir)
+    path = sorted(corpus_dir.glob("*.md"))[0]
+    before = path.stat()
+    text = path.read_text(encoding="utf-8")
+    edited = text.replace("Coalition", "Koalition", 1)
+    assert edited != text and len(edited) == len(text)
+
+    # Same size and modification time: the file is not read again.
+    path.write_text(edited, encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    data = summary("--corpus", corpus_dir, "--index", index_dir)
+    assert (data["unchanged"], data["updated"], data["documents"]) == (12, 0, 12)
+    assert titles(index_dir, "Koalition") == []
+
+    # A new modification time: read, and the change indexed.
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns - 10**9))
+    data = summary("--corpus", corpus_dir, "--index", index_dir)
+    assert (data["unchanged"], data["updated"]) == (11, 1)
+    assert SearchService(index_dir).search(SearchRequest(q="Koalition")).total == 1

@@ -13,7 +13,8 @@ from whoosh import index
 from whoosh.index import Index
 from whoosh.writing import SegmentWriter
 
-from indexer.build import _extra_fields
+from indexer import build
+from indexer.build import _extra_fields, reindex
 from indexer.codec import parallel
 from indexer.codec.parallel import write_fresh_index
 from indexer.codec.postings import encode_positions
@@ -21,6 +22,7 @@ from indexer.codec.writer import BuildWriter
 from indexer.corpus import load_corpus
 from indexer.records import ReleaseRecord
 from indexer.schema import build_schema, record_to_document, release_language
+from indexer.store import IndexStore
 
 
 @pytest.fixture(scope="module")
@@ -195,3 +197,42 @@ def test_a_single_position_is_encoded_once_as_whoosh_encodes_it() -> None:
     one = encode_positions([7])
     assert encode_positions([7]) is one
     assert one == build_schema([])["body"].format.encode([7])
+
+
+def test_a_writer_past_its_memory_budget_flushes_segments_that_hold_the_same_index(
+    records: list[ReleaseRecord], tmp_path: Path
+) -> None:
+    whoosh_ix = new_index(tmp_path / "whoosh", records)
+    write(SegmentWriter(whoosh_ix), records)
+    flushed = new_index(tmp_path / "flushed", records)
+    reports = write_fresh_index(
+        flushed,
+        [records[:150], records[150:]],
+        record_to_document,
+        report=lambda r: r.id,
+        memory_budget=1 << 16,
+    )
+
+    assert reports == [record.id for record in records]
+    assert len(flushed.reader().leaf_readers()) >= 6  # several flushes in each writer
+    assert [fields["id"] for _, fields in flushed.reader().iter_docs()] == [record.id for record in records]
+    assert contents(flushed, with_blocks=False) == contents(whoosh_ix, with_blocks=False)
+    assert not [name for name in os.listdir(tmp_path / "flushed") if name.endswith(".tmp")]
+
+
+def test_a_full_build_a_window_at_a_time_indexes_what_a_single_writer_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = synthetic_corpus(tmp_path / "corpus.jsonl", 600)
+    monkeypatch.setattr(build, "window_chars", lambda budget_mb, writers: 50_000)  # ~45 releases
+    monkeypatch.setenv("RELEASE_SEARCH_BUILD_MEMORY_MB", "1")
+    summary = reindex(corpus, tmp_path / "windowed", full=True)
+    built = index.open_dir(str(IndexStore(tmp_path / "windowed").require_current().path))
+    records = load_corpus(corpus).records
+    whoosh_ix = new_index(tmp_path / "whoosh", records)
+    write(SegmentWriter(whoosh_ix), records)
+
+    assert summary.documents == 600
+    assert len(built.reader().leaf_readers()) >= 5  # a segment a window at least
+    assert built.schema.names() == whoosh_ix.schema.names()  # extra fields met in later windows too
+    assert contents(built, with_blocks=False) == contents(whoosh_ix, with_blocks=False)

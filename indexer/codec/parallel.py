@@ -5,8 +5,14 @@ it into a segment of its own, as :class:`~indexer.codec.writer.BuildWriter` writ
 processes claim their documents a few at a time from shared memory
 (:class:`_WorkQueue`): one that runs out takes the back half of what another has left
 and writes that into another segment. A process slowed down (this machine's cores
-vary in speed from minute to minute) then no longer holds the build up. Segments are
-committed in document order, so the index is the one a single writer would make.
+vary in speed from minute to minute) then no longer holds the build up. A writer whose
+postings reach its memory budget writes them out as a segment and goes on in a new one.
+Segments are committed in document order, so the index holds what a single writer's
+would, in the same order.
+
+:class:`FreshIndexBuild` takes the documents a window at a time (consecutive runs of
+them), so that neither the documents nor the postings of a whole corpus are ever in
+memory at once: the writer processes are forked afresh for each window.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any, Generic, TypeVar
 
 from whoosh.codec.whoosh3 import W3Segment
+from whoosh.fields import Schema
 from whoosh.index import Index
 
 from indexer.codec.writer import BuildWriter
@@ -41,6 +48,8 @@ STEAL_AT_LEAST = 256
 STEAL_SHARE = 1 / 50
 # How often one writer takes work from another.
 STEALS_PER_WRITER = 1
+# Documents added between two looks at a writer's memory.
+BUDGET_CHECK_EVERY = 32
 
 
 class _WorkQueue:
@@ -93,13 +102,22 @@ class _Written(Generic[R]):
 
 @dataclass
 class _Build(Generic[T, R]):
-    """What every writer of one build shares: the index, the documents and the work."""
+    """What every writer of one window shares: the index, the documents and the work."""
 
     ix: Index
     items: Sequence[T]
     queue: _WorkQueue
     to_document: Callable[[T], dict[str, Any]]
     report: Callable[[T], R] | None
+    schema: Schema | None = None  # the fields so far, when the index's own lack some
+    memory_budget: int | None = None  # bytes of postings a writer holds before it flushes
+
+    def new_writer(self, **kwargs: Any) -> BuildWriter:
+        """Return a writer of a new segment, with this build's fields."""
+        writer = BuildWriter(self.ix, **kwargs)
+        if self.schema is not None:
+            writer.schema = self.schema
+        return writer
 
     def add(self, writer: BuildWriter, item: T) -> Any:
         """Add ``item``'s document; return its report (``None`` without ``report``)."""
@@ -112,14 +130,26 @@ class _Build(Generic[T, R]):
 
     def write(self, number: int, writer: BuildWriter, items: Iterable[T], steal: bool) -> list[_Written[R]]:
         """Write ``items`` (what writer ``number`` claims) with ``writer`` into its segment,
-        and, with ``steal``, what it then takes over from slower writers (before finishing
-        that segment, while the slower writers still have documents to give)."""
+        a new one each time the postings reach the memory budget, and, with ``steal``,
+        what it then takes over from slower writers (before finishing the last segment,
+        while the slower writers still have documents to give)."""
+        written: list[_Written[R]] = []
         start = self.queue.start(number)
-        reports = [self.add(writer, item) for item in items]
-        written = self.write_stolen(number) if steal else []
+        reports: list[R] = []
+        for count, item in enumerate(items, start=1):
+            reports.append(self.add(writer, item))
+            if count % BUDGET_CHECK_EVERY == 0 and self._over_budget(writer):
+                written.append(_Written(start, writer.finish_segment(), reports))
+                writer, start, reports = self.new_writer(_lk=False), self.queue.start(number), []
+        written += self.write_stolen(number) if steal else []
         if writer.has_documents:
             written.append(_Written(start, writer.finish_segment(), reports))
+        elif not writer.holds_index_lock:
+            writer.close_empty_segment()  # one that got nothing after a flush (the holder closes at commit)
         return written
+
+    def _over_budget(self, writer: BuildWriter) -> bool:
+        return self.memory_budget is not None and writer.buffered_bytes() >= self.memory_budget
 
     def write_stolen(self, number: int) -> list[_Written[R]]:
         """Take over documents from slower writers and write them, each run into a segment."""
@@ -127,8 +157,75 @@ class _Build(Generic[T, R]):
         for _ in range(STEALS_PER_WRITER):
             if not self.queue.steal(number):
                 break
-            written += self.write(number, BuildWriter(self.ix, _lk=False), self.claimed(number), steal=False)
+            written += self.write(number, self.new_writer(_lk=False), self.claimed(number), steal=False)
         return written
+
+
+class FreshIndexBuild(Generic[T, R]):
+    """Write a fresh index a window of documents at a time, each window with several
+    writer processes; commit every segment, in document order, at the end.
+
+    ``memory_budget`` bounds the postings each writer holds (bytes, as
+    :meth:`BuildWriter.buffered_bytes` counts them): past it, a writer flushes a segment.
+    """
+
+    def __init__(
+        self,
+        ix: Index,
+        to_document: Callable[[T], dict[str, Any]],
+        report: Callable[[T], R] | None = None,
+        memory_budget: int | None = None,
+    ) -> None:
+        self.ix, self.to_document, self.report = ix, to_document, report
+        self.memory_budget = memory_budget
+        self.schema: Schema | None = None
+        self._holder = BuildWriter(ix)  # holds the index's lock, writes first and commits
+        self._holder_used = False
+        self._written: list[_Written[R]] = []
+
+    def write(
+        self,
+        shares: Sequence[Sequence[T]],
+        progress: Callable[[Sequence[T]], Iterable[T]] = lambda items: items,
+    ) -> list[R]:
+        """Write the next window of documents, one writer per share (the first in this
+        process, the others forked); return ``report(item)`` of each item, in order."""
+        items = [item for share in shares for item in share]
+        queue = _WorkQueue([0, *accumulate(len(share) for share in shares)])
+        build = _Build(ix=self.ix, items=items, queue=queue, to_document=self.to_document, report=self.report)
+        build.schema, build.memory_budget = self.schema, self.memory_budget
+        first = self._holder if not self._holder_used else build.new_writer(_lk=False)
+        if self.schema is not None:
+            first.schema = self.schema
+        self._holder_used = True
+        try:
+            with _collection_paused():
+                written = _write(build, first, len(shares), _ClaimedView(build, len(shares[0])), progress)
+        except BaseException:
+            self.cancel()
+            raise
+        written.sort(key=lambda part: part.start)
+        self._written += written
+        return [found for part in written for found in part.reports] if self.report else []
+
+    @property
+    def segment_count(self) -> int:
+        """Return how many segments were written so far."""
+        return len(self._written)
+
+    def commit(self, schema: Schema | None = None) -> None:
+        """Commit every segment written, in document order (with ``schema``, if given)."""
+        holder = self._holder
+        if not self._holder_used or not holder.has_documents:
+            holder.close_empty_segment()
+        if schema is not None:
+            holder.schema = schema
+        holder.commit_segments([part.segment for part in self._written])
+
+    def cancel(self) -> None:
+        """Give the build up: the index is left as it was, and unlocked."""
+        if not self._holder.is_closed:
+            self._holder.cancel()
 
 
 def write_fresh_index(
@@ -137,6 +234,7 @@ def write_fresh_index(
     to_document: Callable[[T], dict[str, Any]],
     progress: Callable[[Sequence[T]], Iterable[T]] = lambda items: items,
     report: Callable[[T], R] | None = None,
+    memory_budget: int | None = None,
 ) -> list[R]:
     """Write the fresh index ``ix`` from the shares' documents, one writer per share.
 
@@ -147,12 +245,10 @@ def write_fresh_index(
     ``progress`` wraps the first share as this process writes it. Forks ignore Ctrl-C:
     the interrupted parent stops them and cancels, and the index is unchanged.
     """
-    items = [item for share in shares for item in share]
-    queue = _WorkQueue([0, *accumulate(len(share) for share in shares)])
-    build = _Build(ix, items, queue, to_document, report)
-    with _collection_paused():
-        written = _write(build, len(shares), _ClaimedView(build, len(shares[0])), progress)
-    return [found for part in written for found in part.reports] if report else []
+    build: FreshIndexBuild[T, R] = FreshIndexBuild(ix, to_document, report, memory_budget)
+    reports = build.write(shares, progress)
+    build.commit()
+    return reports
 
 
 @contextmanager
@@ -173,13 +269,13 @@ def _collection_paused() -> Iterator[None]:
 
 def _write(
     build: _Build[T, R],
+    writer: BuildWriter,
     writers: int,
     first: Sequence[T],
     progress: Callable[[Sequence[T]], Iterable[T]],
 ) -> list[_Written[R]]:
-    """Write with ``writers`` writers, this process being the first; return the
-    segments written, in document order, once committed."""
-    writer = BuildWriter(build.ix)  # holds the index's lock and commits
+    """Write one window with ``writers`` writers, this process (with ``writer``) being
+    the first; return the segments written."""
     children: list[tuple[BaseProcess, Connection]] = []
     try:
         children = [_start(build, number) for number in range(1, writers)]
@@ -191,12 +287,7 @@ def _write(
         for process, _ in children:
             process.terminate()
             process.join()
-        writer.cancel()
         raise
-    if not writer.has_documents:
-        writer.close_empty_segment()
-    written.sort(key=lambda part: part.start)
-    writer.commit_segments([part.segment for part in written])
     return written
 
 
@@ -233,7 +324,7 @@ def _write_in_child(build: _Build[T, Any], number: int, sender: Connection) -> N
     """In a forked process: write writer ``number``'s segments and send their
     descriptions back (or the error)."""
     try:
-        sender.send(build.write(number, BuildWriter(build.ix, _lk=False), build.claimed(number), steal=True))
+        sender.send(build.write(number, build.new_writer(_lk=False), build.claimed(number), steal=True))
     except BaseException as exc:  # reported by the parent, which then cancels the build
         sender.send(f"{type(exc).__name__}: {exc}")
     finally:

@@ -39,6 +39,8 @@ from indexer.schema import Posting, TextField
 TermPostings = list[Any]
 # Values remembered per field (with their postings) by BuildWriter._indexed.
 KNOWN_VALUES = 100_000
+# What a Python object costs beyond its data, about: for memory accounting only.
+OBJECT_BYTES = 56
 
 
 class TextPostings:
@@ -56,6 +58,13 @@ class TextPostings:
         self._buffered = 0
         self._postings: list[tuple[TermIds, Numbers, npt.NDArray[np.int64]]] = []
         self._values: list[bytes] = []
+        self._grouped_bytes = 0  # what the grouped postings hold, about
+        self._token_bytes = 0  # what the buffered tokens hold, about
+
+    @property
+    def buffered_bytes(self) -> int:
+        """Return about how much memory the field's tokens and postings take."""
+        return self._grouped_bytes + self._token_bytes
 
     def add(self, docnum: int, term_ids: TermIds, positions: Numbers, boost: float) -> None:
         """Add one document's tokens (term ids and positions, in token order)."""
@@ -64,6 +73,7 @@ class TextPostings:
         if boost != 1:
             self._boosts[docnum] = boost
         self._buffered += len(term_ids)
+        self._token_bytes += term_ids.nbytes + positions.nbytes + 2 * OBJECT_BYTES
         if self._buffered >= self.BATCH_TOKENS:
             self._group()
 
@@ -77,7 +87,9 @@ class TextPostings:
         term_ids, docnums, counts, values = group_postings(term_ids, docnums, positions)
         self._postings.append((term_ids, docnums, counts))
         self._values += values
-        self._tokens, self._docnums, self._buffered = [], [], 0
+        arrays = term_ids.nbytes + docnums.nbytes + counts.nbytes
+        self._grouped_bytes += arrays + sum(map(len, values)) + OBJECT_BYTES * len(values)
+        self._tokens, self._docnums, self._buffered, self._token_bytes = [], [], 0, 0
 
     def blocks(
         self, field_lengths: Sequence[int] | None, limit: int
@@ -96,7 +108,7 @@ class TextPostings:
         if self._boosts:
             weights *= np.array([self._boosts.get(docnum, 1.0) for docnum in docnums.tolist()])
         values = list(map(self._values.__getitem__, order.tolist()))
-        self._values, self._postings = [], []
+        self._values, self._postings, self._grouped_bytes = [], [], 0
         starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
         lengths = (
             np.asarray(field_lengths, np.int64)[docnums] if field_lengths else np.zeros(len(ids), np.int64)
@@ -121,6 +133,7 @@ class BuildWriter(SegmentWriter):
         self._known: dict[str, dict[tuple[type, Any], tuple[Posting, ...]]] = {}
         # field name -> document -> field length (scorable fields; lengths above 0)
         self._lengths: dict[str, dict[int, int]] = {}
+        self._other_postings = 0  # postings in self.terms, and field lengths, for accounting
 
     def add_document(self, **fields: Any) -> None:
         """Add a document, as ``SegmentWriter.add_document`` does (without term vectors)."""
@@ -144,6 +157,7 @@ class BuildWriter(SegmentWriter):
                     length = self._add_postings(fieldname, field, value, docnum, boost)
                     if length:
                         self._lengths.setdefault(fieldname, {})[docnum] = length
+                        self._other_postings += 1
                 stored = fields.get(f"_stored_{fieldname}", value)
                 perdocwriter.add_field(fieldname, field, stored if field.stored else None, length)
                 if field.column_type and stored is not None:
@@ -178,6 +192,7 @@ class BuildWriter(SegmentWriter):
         length = 0
         for term, frequency, weight, encoded in self._indexed(fieldname, field, value):
             terms.setdefault(term, []).extend((docnum, weight * boost, encoded))
+            self._other_postings += 1
             length += frequency
         return length if field.scorable else 0
 
@@ -242,6 +257,17 @@ class BuildWriter(SegmentWriter):
     # -- SegmentWriter's private steps, named for the parallel build -------------------
     # Checked against whoosh-reloaded 2.7.5: ``_added``, ``_finalize_segment``,
     # ``_close_segment``, ``_commit_toc`` and ``_finish`` are SegmentWriter's own.
+
+    def buffered_bytes(self) -> int:
+        """Return about how much memory this segment's postings take until it is written
+        (what the memory budget of a build bounds)."""
+        texts = sum(postings.buffered_bytes for postings in self.texts.values())
+        return texts + self._other_postings * 2 * OBJECT_BYTES
+
+    @property
+    def holds_index_lock(self) -> bool:
+        """Whether this writer holds the index's write lock (and is to commit)."""
+        return self.writelock is not None
 
     @property
     def has_documents(self) -> bool:
