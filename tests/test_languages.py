@@ -311,3 +311,9 @@ def test_arabic_spelling_suggestions_count_the_article_as_no_letters(
     assert (unknown["total"], unknown["suggestion"]) == (0, None)
     typo = search(multilingual_client, "q=الاطفالل&verbatim=1")  # one letter too many
     assert typo["suggestion"] == "الاطفال"
+
+
+def test_related_releases_of_an_arabic_release_are_arabic(multilingual_index: Path) -> None:
+    service = SearchService(multilingual_index)
+    related = service.related("ar-unicef-ar-2019-02-27-yemen-pledging")
+    assert related and {hit.lang for hit in related} == {"ar"}

@@ -180,3 +180,13 @@ def test_service_ranking_does_not_depend_on_per_page(tmp_path: Path) -> None:
     for page in (1, 5, 6, 10):
         ten = service.search(SearchRequest(q=query, per_page=10, page=page))
         assert [hit.id for hit in ten.hits] == ranked[(page - 1) * 10 : page * 10], page
+
+
+def test_related_releases_are_whooshs_more_like_this_found_with_arrays(service: SearchService) -> None:
+    searcher = service.searcher()
+    for release_id in ("syrian-democratic-forces-liberate-raqqa", "global-coalition-to-meet-in-kuwait"):
+        docnum = searcher.document_number(id=release_id)
+        stored = searcher.stored_fields(docnum)
+        text = f"{stored['title']}\n{stored['body']}"
+        expected = [hit["id"] for hit in searcher.more_like(docnum, "body", text=text, top=5)]
+        assert [hit.id for hit in service.related(release_id)] == expected

@@ -20,7 +20,7 @@ from whoosh.searching import Searcher, TimeLimit
 
 from indexer import settings
 from indexer.languages import text_direction
-from indexer.schema import KeywordListField, split_list
+from indexer.schema import FIELDS_LANGUAGE, KeywordListField, language_fields, split_list
 from indexer.store import IndexStore
 from search_app.engine.array_search import ArraySearcher
 from search_app.engine.completions import Completion, Completions
@@ -48,6 +48,9 @@ from search_app.service.result_cache import ResultCache
 # a release with the query's words within a few positions gets its score times PROXIMITY_BONUS.
 RERANK_DEPTH = 50
 PROXIMITY_BONUS = 1.5
+# "More like this": key words taken from the start of a release, and how many.
+RELATED_TEXT_CHARS = 20_000
+RELATED_WORDS = 5  # as Whoosh's more_like
 TIME_LIMIT_WARNING = "The search took too long and was stopped; these results may be incomplete."
 # Results remembered per worker and generation (each a page of hits, a few kB).
 RESULT_CACHE_SIZE = settings.DEFAULT_RESULT_CACHE
@@ -316,15 +319,33 @@ class SearchService:
         )
 
     def related(self, release_id: str, limit: int = 5) -> list[SearchHit]:
-        """Return releases about the same things as ``release_id`` ("more like this")."""
-        searcher = self.searcher()
+        """Return releases about the same things as ``release_id`` ("more like this").
+
+        Bounded whatever the release's length: key words come from its first
+        :data:`RELATED_TEXT_CHARS` characters, and the releases holding them are found and
+        scored with arrays (BM25F, as Whoosh's ``more_like`` scores them), within the time budget.
+        """
+        live = self._open()
+        searcher = live.searcher
         docnum = searcher.document_number(id=release_id)
         if docnum is None:
             return []
         stored = searcher.stored_fields(docnum)
-        text = f"{stored.get('title', '')}\n{stored.get('body', '')}"
-        similar = searcher.more_like(docnum, "body", text=text, top=limit)
-        return [self._hit(hit.fields(), hit.score or 0.0, _Terms([])) for hit in similar]
+        field = language_fields(stored.get("lang") or FIELDS_LANGUAGE)["body"]
+        if field not in searcher.schema:
+            return []
+        text = f"{stored.get('title', '')}\n{stored.get('body', '')}"[:RELATED_TEXT_CHARS]
+        key_terms = searcher.key_terms_from_text(field, text, numterms=RELATED_WORDS)
+        similar = wq.Or([wq.Term(field, word, boost=weight) for word, weight in key_terms])
+        try:
+            matches = live.matcher.run(similar, time.perf_counter() + self.time_budget)
+        except TimeLimit:
+            return []
+        ids, scores = matches.top(limit + 1)
+        found = [
+            (doc, score) for doc, score in zip(ids.tolist(), scores.tolist(), strict=True) if doc != docnum
+        ]
+        return [self._hit(searcher.stored_fields(doc), score, _Terms([])) for doc, score in found[:limit]]
 
     def highlight_release(self, release: Release, q: str) -> tuple[str, str]:
         """Return the release's title and body as HTML with the words of ``q`` marked."""
