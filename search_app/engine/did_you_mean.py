@@ -141,6 +141,17 @@ class SpellingSuggester:
             found += self._by_length.get(length, [])[: MAX_CANDIDATES - len(found)]
         return found
 
+    def warm(self) -> None:
+        """Read the index's words now, so that no visitor's first typo waits for them.
+
+        Run on a thread of its own when a generation opens; a generation closed meanwhile
+        only means the words are not needed any more.
+        """
+        try:
+            self._load()
+        except Exception:  # noqa: BLE001 - the searcher was closed under it: nothing to warm
+            return
+
     def _load(self) -> None:
         if self._by_length is not None:
             return

@@ -78,6 +78,8 @@ class GenerationFollower:
             except Exception as exc:  # noqa: BLE001 - any failure to open or read is "unavailable"
                 raise IndexUnavailable(f"The index at {self.store.root} cannot be read: {exc}") from None
             old, self._live = self._live, new
+            # Did-you-mean reads the index's words once; a thread does it now, not a visitor's typo.
+            threading.Thread(target=new.spelling.warm, name="spelling warm-up", daemon=True).start()
             if old is not None:
                 old.searcher.close()
             return new
