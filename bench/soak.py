@@ -19,6 +19,7 @@ import argparse
 import http.client
 import itertools
 import json
+import os
 import random
 import sys
 import threading
@@ -148,6 +149,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (default 3).")
     parser.add_argument("--seed", type=int, default=1, help="Seed of the made-up words and order.")
     parser.add_argument(
+        "--result-cache",
+        type=int,
+        default=0,
+        help="Results each worker remembers (default 0: every request worked out, as a varied load would).",
+    )
+    parser.add_argument(
         "--out", type=Path, default=ROOT / "bench" / "results" / "soak.json", help="JSON out."
     )
     args = parser.parse_args(argv)
@@ -157,7 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     log = args.out.with_suffix(".server.log")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report: dict[str, Any] = {"cpu_probe_s": cpu_probe(), "index": str(args.index), "workers": args.workers}
-    with Server(command, port, log) as server:
+    env = {**os.environ, "RELEASE_SEARCH_RESULT_CACHE": str(args.result_cache)}
+    report["result_cache"] = args.result_cache
+    with Server(command, port, log, env) as server:
         mix = request_mix(server.base, args.seed)
         soak(server.base, mix, args.concurrency, 20)  # warm-up: every worker reads its tables once
         report["memory_mb_start"] = server.worker_memory_mb()
