@@ -27,6 +27,7 @@ import numpy.typing as npt
 from whoosh.analysis import Analyzer, Filter, StemFilter, StopFilter, Token, Tokenizer
 
 from indexer.codec.postings import Numbers, TermIds
+from indexer.term_ids import WrittenIds, term_text
 from indexer.word_shapes import FAST_WORD_PATTERN, HYPHEN_CLASS, HYPHENS
 from indexer.words import (
     STOP_WORDS,
@@ -181,7 +182,7 @@ class WordTables(NamedTuple):
     tokenizer: CompoundTokenizer
     word_re: re.Pattern[str]
     forms: Mapping[str, tuple[str, str | None]]
-    written_ids: _WrittenIds
+    written_ids: WrittenIds
 
 
 class WordAnalyzer(Analyzer):
@@ -268,7 +269,7 @@ class _Scan:
 
     def __init__(
         self,
-        written: _WrittenIds,
+        written: WrittenIds,
         words: list[str],
         positions: Numbers,
         order: npt.NDArray[np.intp] | None,
@@ -294,7 +295,7 @@ class _Scan:
         return self._stem
 
 
-_last_scan: tuple[str, _WrittenIds | None, _Scan | None] = ("", None, None)
+_last_scan: tuple[str, WrittenIds | None, _Scan | None] = ("", None, None)
 
 
 def _written_words(text: str, tables: WordTables) -> _Scan:
@@ -345,61 +346,15 @@ def _scan_compounds(text: str, joins: list[int], tables: WordTables) -> _Scan:
     return _Scan(tables.written_ids, words + joined, positions, np.argsort(positions, kind="stable"))
 
 
-# Term ids number every indexed term (a normalised word or a stem) in this process,
-# so a text's postings are grouped with NumPy; :func:`term_text` gives a term back.
-_TERMS: list[str] = []
-_TERM_NUMBERS: dict[str, int] = {}
-
-
-def term_text(term_id: int) -> str:
-    """Return the term (normalised word or stem) numbered ``term_id``."""
-    return _TERMS[term_id]
-
-
-def _term_id(term: str) -> int:
-    number = _TERM_NUMBERS.get(term)
-    if number is None:
-        number = _TERM_NUMBERS[term] = len(_TERMS)
-        _TERMS.append(term)
-    return number
-
-
-class _WrittenIds(dict[str, int]):
-    """Written word -> its number, with the term id of each written word (by number) in
-    the exact and in the stemmed field (-1: the field drops the word).
-
-    Never cleared (numbers must stay valid while a text is scanned): it grows with
-    the vocabulary a process indexes, as :data:`_TERMS` does.
-    """
-
-    def __init__(self, forms: Mapping[str, tuple[str, str | None]]) -> None:
-        super().__init__()
-        self.forms = forms
-        self.exact = np.empty(0, np.int32)
-        self.stem = np.empty(0, np.int32)
-
-    def __missing__(self, written: str) -> int:
-        exact, stem = self.forms[written]
-        number = len(self)
-        if number == len(self.exact):  # grow the tables by doubling
-            size = max(1024, 2 * number)
-            self.exact = np.resize(self.exact, size)
-            self.stem = np.resize(self.stem, size)
-        self.exact[number] = _term_id(exact) if exact else -1
-        self.stem[number] = -1 if stem is None else _term_id(stem)
-        self[written] = number
-        return number
-
-
-# Looked up once per token with ``map`` (no Python code per token once a word is known).
-_WRITTEN_IDS = _WrittenIds(WORD_FORMS)
+# Written words to term ids (indexer.term_ids), looked up once per token with ``map`` (no Python code per token once a word is known).
+_WRITTEN_IDS = WrittenIds(WORD_FORMS)
 _ENGLISH = WordTables(_TOKENIZER, _WORD_RE, WORD_FORMS, _WRITTEN_IDS)
 
 
 def word_tables(word_pattern: str, forms: Mapping[str, tuple[str, str | None]]) -> WordTables:
     """Return new tables for words matching ``word_pattern`` with the given forms."""
     word_re = re.compile(word_pattern)
-    return WordTables(CompoundTokenizer(word_re), word_re, forms, _WrittenIds(forms))
+    return WordTables(CompoundTokenizer(word_re), word_re, forms, WrittenIds(forms))
 
 
 def stemming_analyzer() -> Analyzer:

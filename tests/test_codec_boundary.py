@@ -129,3 +129,13 @@ def test_search_app_refuses_another_whoosh_release_with_a_clear_message(tmp_path
         "Error: Release Search needs whoosh-reloaded==2.7.5 (it reads Whoosh's index format directly), "
         "but it is not installed. Install the tested versions with: pip install -c constraints.txt -e ."
     )
+
+
+def test_no_module_is_over_400_lines():
+    """Small modules with one job each: a module that grows past 400 lines is split."""
+    sizes = {
+        str(path.relative_to(ROOT)): len(path.read_text(encoding="utf-8").splitlines())
+        for package in ("indexer", "search_app", "importer")
+        for path in ROOT.joinpath(package).rglob("*.py")
+    }
+    assert {path: lines for path, lines in sizes.items() if lines > 400} == {}

@@ -1,0 +1,56 @@
+"""Term ids: every term (normalised word or stem) a process indexes, numbered once.
+
+Text fields' tokens become arrays of term ids (:class:`WrittenIds` maps each written word
+to its exact and stemmed term ids), so postings are grouped with NumPy and a term's text
+is looked up only once per field (:func:`term_text`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+_TERMS: list[str] = []
+_TERM_NUMBERS: dict[str, int] = {}
+
+
+def term_text(term_id: int) -> str:
+    """Return the term (normalised word or stem) numbered ``term_id``."""
+    return _TERMS[term_id]
+
+
+def term_id(term: str) -> int:
+    """Return the number of ``term``, numbering it if it is new."""
+    number = _TERM_NUMBERS.get(term)
+    if number is None:
+        number = _TERM_NUMBERS[term] = len(_TERMS)
+        _TERMS.append(term)
+    return number
+
+
+class WrittenIds(dict[str, int]):
+    """Written word -> its number, with the term id of each written word (by number) in
+    the exact and in the stemmed field (-1: the field drops the word).
+
+    Never cleared (numbers must stay valid while a text is scanned): it grows with
+    the vocabulary a process indexes, as :data:`_TERMS` does.
+    """
+
+    def __init__(self, forms: Mapping[str, tuple[str, str | None]]) -> None:
+        super().__init__()
+        self.forms = forms
+        self.exact = np.empty(0, np.int32)
+        self.stem = np.empty(0, np.int32)
+
+    def __missing__(self, written: str) -> int:
+        exact, stem = self.forms[written]
+        number = len(self)
+        if number == len(self.exact):  # grow the tables by doubling
+            size = max(1024, 2 * number)
+            self.exact = np.resize(self.exact, size)
+            self.stem = np.resize(self.stem, size)
+        self.exact[number] = term_id(exact) if exact else -1
+        self.stem[number] = -1 if stem is None else term_id(stem)
+        self[written] = number
+        return number
