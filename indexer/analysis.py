@@ -346,7 +346,8 @@ def _scan_compounds(text: str, joins: list[int], tables: WordTables) -> _Scan:
     return _Scan(tables.written_ids, words + joined, positions, np.argsort(positions, kind="stable"))
 
 
-# Written words to term ids (indexer.term_ids), looked up once per token with ``map`` (no Python code per token once a word is known).
+# Written words to term ids (indexer.term_ids), looked up once per token with ``map``
+# (no Python code per token once a word is known).
 _WRITTEN_IDS = WrittenIds(WORD_FORMS)
 _ENGLISH = WordTables(_TOKENIZER, _WORD_RE, WORD_FORMS, _WRITTEN_IDS)
 
