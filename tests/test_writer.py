@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -158,10 +158,22 @@ def test_a_writer_that_runs_out_takes_over_half_of_a_slower_ones_documents(
     monkeypatch.setattr(parallel, "STEAL_SHARE", 0)
     shares = [records[:160], records[160:]]
     slow = {record.id for record in shares[slow_share]}
+    # The slow writer (a writer on a slower core) holds its first document until the other
+    # has run out and taken over part of its share: seen through the shared work queue.
+    taken_over = multiprocessing.get_context("fork").Event()
+    steal = parallel._WorkQueue.steal
+
+    def steal_and_say(queue: Any, writer: int) -> bool:
+        stolen = steal(queue, writer)
+        if stolen:
+            taken_over.set()
+        return stolen
+
+    monkeypatch.setattr(parallel._WorkQueue, "steal", steal_and_say)
 
     def to_document(record: ReleaseRecord) -> dict[str, Any]:
         if record.id in slow:
-            time.sleep(0.01)  # a writer on a slower core
+            assert taken_over.wait(120), "the other writer never took over"
         return record_to_document(record)
 
     single = new_index(tmp_path / "single", records)
