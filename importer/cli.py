@@ -13,6 +13,7 @@ from tqdm import tqdm
 from importer.crawl import ImportSummary, import_releases
 from importer.fetch import Politeness
 from importer.state import BadSources, Source, read_sources, remember_sources
+from indexer.settings import CORPUS_ENV
 
 EXIT_OK, EXIT_FAILURES, EXIT_FATAL = 0, 1, 2
 
@@ -38,9 +39,9 @@ def _urls(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -
 @click.option(
     "--corpus",
     type=click.Path(path_type=Path, file_okay=False),
-    envvar="RELEASE_SEARCH_CORPUS",
+    envvar=CORPUS_ENV,
     required=True,
-    help="Corpus folder to write releases into (DIR/<host>/…/<slug>.md). Env: RELEASE_SEARCH_CORPUS.",
+    help=f"Corpus folder to write releases into (DIR/<host>/…/<slug>.md). Env: {CORPUS_ENV}.",
 )
 @click.option(
     "--delay",
