@@ -83,7 +83,7 @@ class SourceRun:
             raise FatalImport(str(error)) from None
         kind = "listing" if page.not_modified else kind_of(page.body, page.content_type)
         if kind == "feed":
-            self._import_links(self._feed_links(page), self.start)
+            self._import_links(self._feed_links(page))
         elif kind == "sitemap":
             self._walk_sitemap(page)
         elif kind in ("html", "listing"):
@@ -108,7 +108,7 @@ class SourceRun:
                 self.summary.notes.append(f"{url}: nothing new on the page; stopped following the listing")
                 return
             never_seen = [link for link in fresh if link.url not in self.state.pages]
-            self._import_links(fresh, url)
+            self._import_links(fresh)
             if not self.full and not never_seen:
                 return  # a whole page of releases seen before: the rest of the listing is older
             if next_url is None or next_url in visited:
@@ -157,7 +157,7 @@ class SourceRun:
                             queue.append((child, self._fetch_page(child)))
                         except FetchError as error:
                             self._failed(error)
-            self._import_links([ReleaseLink(**link) for link in known.links], url)
+            self._import_links([ReleaseLink(**link) for link in known.links])
 
     def _fetch_page(self, url: str) -> Page:
         """Fetch a listing, feed or sitemap page, revalidating what an earlier run saw."""
@@ -170,7 +170,7 @@ class SourceRun:
 
     # Releases
 
-    def _import_links(self, links: list[ReleaseLink], found_on: str) -> None:
+    def _import_links(self, links: list[ReleaseLink]) -> None:
         for link in links:
             if link.url in self.seen_links:
                 continue

@@ -208,11 +208,6 @@ class FreshIndexBuild(Generic[T, R]):
         self._written += written
         return [found for part in written for found in part.reports] if self.report else []
 
-    @property
-    def segment_count(self) -> int:
-        """Return how many segments were written so far."""
-        return len(self._written)
-
     def commit(self, schema: Schema | None = None) -> None:
         """Commit every segment written, in document order (with ``schema``, if given)."""
         holder = self._holder
