@@ -24,7 +24,7 @@ from whoosh.searching import TimeLimit
 from indexer.word_shapes import OPERATOR_WORDS
 from search_app.engine.array_search import ArraySearcher
 from search_app.engine.matches import DocIds, Matches, Scores, union
-from search_app.engine.proximity import PositionsOf, close_together
+from search_app.engine.proximity import PositionsOf, proximity_boosted
 from search_app.engine.query_reading import parse_query
 from search_app.engine.variants import NameVariants
 
@@ -46,7 +46,6 @@ FILLER_WORDS = frozenset(
     "lesquels lesquelles est-ce qu'est-ce c'est".split()
 ) | frozenset(stoplists["fr"])
 FILLER_SCORE = 0.2
-PROXIMITY_BONUS = 1.5
 # Leading and trailing punctuation that is not query syntax ("surrender?", "Broncos,").
 _EDGES = ".,;:!?¿¡«»“”‘’'"
 _SYNTAX = re.compile(r'[*?~"()\[\]{}^\\]')
@@ -134,8 +133,7 @@ class PartialMatches:
             group = np.flatnonzero(self.missing_mask[head] == mask)
             words = [s for i, s in enumerate(self.stems) if s and not mask >> i & 1]
             if len(words) >= 2 and len(group) >= 1:
-                near = close_together(positions_of, words, self.ids[head[group]].tolist())
-                boosted[group] *= np.where(np.isin(self.ids[head[group]], list(near)), PROXIMITY_BONUS, 1.0)
+                boosted[group] = proximity_boosted(positions_of, words, self.ids[head[group]], boosted[group])
         scores = self.scores.copy()
         scores[head] = boosted
         rows = np.concatenate((self._order(scores, head), rows[depth:]))

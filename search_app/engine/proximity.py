@@ -9,12 +9,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+import numpy as np
+import numpy.typing as npt
+
 # (field, word, sorted docnums) -> positions of the word in those of the releases that have it
 PositionsOf = Callable[[str, str, list[int]], dict[int, list[int]]]
 
 PROXIMITY_FIELDS = ("title", "body")
 # Words at most this many positions apart count as close.
 PROXIMITY_WINDOW = 5
+# A release with the query's words that close together has its score multiplied by this.
+PROXIMITY_BONUS = 1.5
+
+
+def proximity_boosted(
+    positions_of: PositionsOf, words: list[str], ids: npt.NDArray[np.int32], scores: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Return ``scores`` with :data:`PROXIMITY_BONUS` applied to the releases among ``ids``
+    where the words are close together."""
+    near = close_together(positions_of, words, ids.tolist())
+    return scores * np.where(np.isin(ids, list(near)), PROXIMITY_BONUS, 1.0)
 
 
 def close_together(positions_of: PositionsOf, words: list[str], docnums: Iterable[int]) -> set[int]:

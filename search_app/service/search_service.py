@@ -30,7 +30,7 @@ from search_app.engine.histogram import histogram
 from search_app.engine.language_highlight import terms_for_language
 from search_app.engine.matches import Matches, Scores
 from search_app.engine.partial_match import FEW_ALL_WORDS, MANY_CORRECTED, widen
-from search_app.engine.proximity import close_together
+from search_app.engine.proximity import proximity_boosted
 from search_app.engine.query_reading import ParsedQuery, parse_query, plain_words
 from search_app.engine.variants import NameVariants
 from search_app.service.contract import (
@@ -44,10 +44,8 @@ from search_app.service.live_generation import GenerationFollower, LiveGeneratio
 from search_app.service.match_list import MatchList
 from search_app.service.result_cache import ResultCache
 
-# The first RERANK_DEPTH hits by relevance are re-ranked by proximity;
-# a release with the query's words within a few positions gets its score times PROXIMITY_BONUS.
+# The first RERANK_DEPTH hits by relevance are re-ranked by proximity (engine/proximity.py).
 RERANK_DEPTH = 50
-PROXIMITY_BONUS = 1.5
 # "More like this": key words taken from the start of a release, and how many.
 RELATED_TEXT_CHARS = 20_000
 RELATED_WORDS = 5  # as Whoosh's more_like
@@ -249,8 +247,7 @@ class SearchService:
         words = plain_words(parsed.query)
         if not words or len(top) < 2:
             return top, scores
-        near = close_together(matcher.positions, words, top.tolist())
-        boosted = scores * np.where(np.isin(top, list(near)), PROXIMITY_BONUS, 1.0)
+        boosted = proximity_boosted(matcher.positions, words, top, scores)
         order = np.lexsort((top, -boosted))
         return top[order], boosted[order]
 
