@@ -51,7 +51,7 @@ _INFO_BYTES = 64
 # Whoosh's length_to_byte (a bisect per call), looked up for common lengths.
 _LENGTH_BYTES = [whoosh_length_to_byte(length) for length in range(1 << 14)]
 # Whoosh's byte_to_length: the shortest length each byte stands for.
-_BYTE_LENGTHS = np.array([byte_to_length(byte) for byte in range(256)], np.int64)
+BYTE_LENGTHS = np.array([byte_to_length(byte) for byte in range(256)], np.int64)
 
 
 def length_to_byte(length: int | None) -> int:
@@ -63,7 +63,7 @@ def length_to_byte(length: int | None) -> int:
 
 def length_bytes(lengths: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     """:func:`length_to_byte` of each field length at once (0 stays 0)."""
-    return np.minimum(np.searchsorted(_BYTE_LENGTHS, lengths, side="left"), 255)
+    return np.minimum(np.searchsorted(BYTE_LENGTHS, lengths, side="left"), 255)
 
 
 # -- positions ---------------------------------------------------------------------

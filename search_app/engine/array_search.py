@@ -25,7 +25,7 @@ from whoosh.searching import Searcher, TimeLimit
 
 from indexer.codec.layout import position_gaps
 from indexer.codec.postings_reader import read_postings, values_for
-from indexer.codec.whoosh_private import bm25f_field_b
+from indexer.codec.whoosh_private import bm25f_field_b, segment_field_lengths
 from search_app.engine.matches import DocIds, Matches, intersection, union
 from search_app.engine.position_table import PositionTable, ascending, common
 
@@ -202,9 +202,9 @@ class ArraySearcher:
         docs = np.asarray(docs, np.int64)
         for subsearcher, offset in self._segments:
             reader = subsearcher.reader()
-            if (field, btext) not in reader:
-                continue
             local = docs[(docs >= offset) & (docs < offset + reader.doc_count_all())] - offset
+            if not len(local) or (field, btext) not in reader:
+                continue  # a segment holding none of the documents is not looked at
             ids, segment_values = values_for(reader.postings(field, btext), local)
             found.append(ids + offset)
             values.extend(segment_values)
@@ -294,12 +294,8 @@ class ArraySearcher:
     def _field_lengths(self, field: str) -> npt.NDArray[np.float64]:
         lengths = self._lengths.get(field)
         if lengths is None:
-            reader = self.searcher.reader()
-            lengths = np.fromiter(
-                (reader.doc_field_length(docnum, field, 0) for docnum in range(self.doc_count)),
-                dtype=np.float64,
-                count=self.doc_count,
-            )
+            parts = [segment_field_lengths(sub.reader(), field) for sub, _ in self._segments]
+            lengths = np.concatenate(parts) if parts else np.zeros(0, np.float64)
             self._lengths[field] = lengths
         return lengths
 
