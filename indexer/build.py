@@ -19,6 +19,7 @@ from indexer.codec.parallel import FreshIndexBuild
 from indexer.corpus import Corpus, Source, load_corpus, stream_corpus, unchanged_files
 from indexer.languages import forget_model
 from indexer.records import KnownRelease, RecordError, ReleaseRecord
+from indexer.release_log import ReleaseLog
 from indexer.schema import (
     DEFAULT_FACET_FIELDS,
     MAX_FACET_VALUES,
@@ -30,7 +31,7 @@ from indexer.schema import (
 )
 from indexer.settings import build_memory_mb
 from indexer.store import Generation, IndexDamaged, IndexStore
-from indexer.windows import known_release, window_chars, windows
+from indexer.windows import SegmentGroups, known_release, window_chars, windows
 from indexer.words import snowball_stem
 
 # Below this many releases a single-process writer is faster than forking.
@@ -208,14 +209,15 @@ def _full_build(
     title, tags and content hash are kept: memory stays bounded whatever the corpus size."""
     budget_mb = build_memory_mb()
     extra_values: dict[str, _FieldValues] = {}
-    indexed: list[KnownRelease] = []
     languages: set[str] = set()
     generation = store.new_generation()
     build: FreshIndexBuild[ReleaseRecord, str] | None = None
+    indexed = ReleaseLog(generation.path)
     try:
         ix = index.create_in(str(generation.path), build_schema([]))
         build = FreshIndexBuild(ix, record_to_document, ReleaseRecord.content_hash, budget_mb << 20)
         snowball_stem("loaded")  # NLTK imported once, before the writers fork, not in each
+        groups = SegmentGroups()
         for window in windows(sources, window_chars(budget_mb, BUILD_PROCESSES)):
             if strict and corpus.errors:
                 raise StrictStop(corpus.errors[0])
@@ -227,32 +229,36 @@ def _full_build(
             # Each writer works out the content hashes of its share (the documents store
             # them) and hands them back.
             shares = _shares(records, BUILD_PROCESSES if parallel else 1)
-            digests = build.write(shares, lambda share: progress(share, len(share)))
+            digests = build.write(
+                shares, lambda share: progress(share, len(share)), groups.starts_new(records)
+            )
             for record, digest in zip(records, digests, strict=True):
                 record.remember_content_hash(digest)
-            # One small object per release, shared by the manifest and the sources record.
-            light = {id(record): known_release(record) for record in records}
-            indexed += light.values()
-            for key, items, _ in window:
-                if key is not None:
-                    corpus.sources[key] = [light.get(id(item)) or known_release(item) for item in items]
+            # What the manifest, the sources record and completions need, on disk.
+            for key, items, new in window:
+                added = {id(record) for record in new}
+                flags = [id(item) in added for item in items]
+                indexed.add(key, [known_release(item) for item in items], flags)
         if strict and corpus.errors:
             raise StrictStop(corpus.errors[0])
         forget_model()
         build.commit(build_schema(sorted(extra_values), languages))
-        releases = {release.id: (release.digest, release.source_path) for release in indexed}
+        releases = ((release.id, (release.digest, release.source_path)) for release in indexed.releases())
         generation.write_manifest(ix.latest_generation(), releases)
-        generation.write_known_sources(corpus.sources, corpus.files)
+        generation.write_known_sources(indexed.remembered_sources(), corpus.files)
         ix.close()
         facets = _facet_fields(extra_values)
-        _write_metadata(generation, len(indexed), facets, indexed, generation.checksums())
+        completions = _completions(indexed.releases())
+        indexed.close()
+        _write_metadata(generation, indexed.count, facets, completions, generation.checksums())
     except BaseException:
+        indexed.close()
         if build is not None:
             build.cancel()
         store.prune({current.name} if (current := store.current()) else set())
         raise
     store.publish(generation)
-    return ReindexSummary(added=len(indexed), documents=len(indexed), full=True, generation=generation.name)
+    return ReindexSummary(added=indexed.count, documents=indexed.count, full=True, generation=generation.name)
 
 
 def _shares(records: list[ReleaseRecord], count: int) -> list[list[ReleaseRecord]]:
@@ -323,7 +329,9 @@ def _incremental(
     generation.write_manifest(ix.latest_generation(), releases)
     ix.close()
     facets = generation.metadata().get("facet_fields", list(DEFAULT_FACET_FIELDS))
-    _write_metadata(generation, summary.documents, facets, records, generation.checksums(verified))
+    _write_metadata(
+        generation, summary.documents, facets, _completions(records), generation.checksums(verified)
+    )
     return summary
 
 
@@ -351,17 +359,25 @@ def _indexed_releases(generation: Generation, ix: index.Index) -> dict[str, tupl
         }
 
 
+def _completions(records: Iterable[ReleaseRecord | KnownRelease]) -> dict[str, list[str]]:
+    """Return the search box's completions: every title and tag, once each, sorted."""
+    titles: set[str] = set()
+    tags: set[str] = set()
+    for record in records:
+        titles.add(record.title)
+        tags.update(record.tags)
+    return {"titles": sorted(titles), "tags": sorted(tags)}
+
+
 def _write_metadata(
     generation: Generation,
     documents: int,
     facet_fields: list[str],
-    records: Sequence[ReleaseRecord | KnownRelease],
+    completions: dict[str, list[str]],
     checksums: dict[str, str],
 ) -> None:
     # Completions first: the metadata file's change is what tells readers to reload.
-    titles = sorted({record.title for record in records})
-    tags = sorted({tag for record in records for tag in record.tags})
-    generation.write_completions({"titles": titles, "tags": tags})
+    generation.write_completions(completions)
     generation.write_metadata(
         {
             "documents": documents,

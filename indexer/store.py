@@ -20,12 +20,16 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from indexer.records import KnownRelease, ReleaseRecord
+
+V = TypeVar("V")
+# A JSON object's members: a mapping, or (key, value) pairs to write as they come.
+Pairs = Mapping[str, V] | Iterable[tuple[str, V]]
 
 POINTER = "CURRENT"
 LOCK = "reindex.lock"
@@ -151,9 +155,11 @@ class Generation:
             return None  # missing, or older than the index (a run stopped between commit and manifest)
         return {str(key): (str(value[0]), str(value[1])) for key, value in data["releases"].items()}
 
-    def write_manifest(self, commit: int, releases: dict[str, tuple[str, str]]) -> None:
-        """Record each release's content hash and source path as of Whoosh commit ``commit``."""
-        _atomic_write(self.path / MANIFEST, json.dumps({"commit": commit, "releases": releases}))
+    def write_manifest(self, commit: int, releases: Pairs[tuple[str, str]]) -> None:
+        """Record each release's content hash and source path as of Whoosh commit ``commit``
+        (``releases``: a mapping, or (id, value) pairs written as they come; a repeated id's
+        last value counts)."""
+        _atomic_write(self.path / MANIFEST, _json_object({"commit": commit}, "releases", releases))
 
     def known_sources(self) -> dict[str, list[KnownRelease]]:
         """Return what the run that wrote this generation read from each source, by key."""
@@ -186,16 +192,16 @@ class Generation:
 
     def write_known_sources(
         self,
-        sources: Mapping[str, Sequence[ReleaseRecord | KnownRelease]],
+        sources: Pairs[Sequence[ReleaseRecord | KnownRelease]],
         files: Mapping[str, tuple[tuple[int, int], Sequence[str]]] | None = None,
     ) -> None:
         """Record what this run read from each source and file (see :meth:`known_sources`
         and :meth:`known_files`)."""
-        data = {
-            key: [(item.id, item.title, item.tags, item.origin, item.content_hash()) for item in items]
-            for key, items in sources.items()
-        }
-        _atomic_write(self.path / SOURCES, json.dumps({"sources": data}, ensure_ascii=False))
+        data = (
+            (key, [(item.id, item.title, item.tags, item.origin, item.content_hash()) for item in items])
+            for key, items in (sources.items() if isinstance(sources, Mapping) else sources)
+        )
+        _atomic_write(self.path / SOURCES, _json_object({}, "sources", data, ensure_ascii=False))
         stamps = {path: [*stamp, list(keys)] for path, (stamp, keys) in (files or {}).items()}
         record = {"manifest": _stamp(self.path / MANIFEST), "files": stamps}
         _atomic_write(self.path / FILES, json.dumps(record, ensure_ascii=False))
@@ -302,10 +308,26 @@ def _stamp(path: Path) -> tuple[int, int]:
     return stat.st_size, stat.st_mtime_ns
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def _atomic_write(path: Path, text: str | Iterable[str]) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(temporary, "w", encoding="utf-8") as handle:
-        handle.write(text)
+        handle.writelines([text] if isinstance(text, str) else text)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, path)
+
+
+def _json_object(
+    head: dict[str, Any], name: str, members: Pairs[Any], ensure_ascii: bool = True
+) -> Iterator[str]:
+    """Yield the JSON text of ``head`` with one more member, ``name``: an object of
+    ``members``, written a member at a time (a million releases' record is never one string)."""
+    yield json.dumps(head, ensure_ascii=ensure_ascii)[:-1] + (", " if head else "") + json.dumps(name) + ": {"
+    pairs = members.items() if isinstance(members, Mapping) else members
+    for number, (key, value) in enumerate(pairs):
+        key_text, value_text = (
+            json.dumps(key, ensure_ascii=ensure_ascii),
+            json.dumps(value, ensure_ascii=ensure_ascii),
+        )
+        yield f"{', ' if number else ''}{key_text}: {value_text}"
+    yield "}}"

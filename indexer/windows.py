@@ -16,6 +16,27 @@ POSTINGS_BYTES_PER_CHAR = 11
 LEAST_WINDOW_CHARS = 1 << 20
 
 
+# Text of the windows merged into one segment of the index, at most (characters): its
+# stored fields stay well within the 2 GB Whoosh's column of them can address.
+SEGMENT_CHARS = 1 << 30
+
+
+class SegmentGroups:
+    """Say which windows start a new segment of the index: the runs the writers write
+    for a group of consecutive windows are merged into one at the end of the build."""
+
+    def __init__(self, limit: int = SEGMENT_CHARS) -> None:
+        self.limit = limit
+        self._chars = 0  # text of the windows in the last group
+
+    def starts_new(self, records: Iterable[ReleaseRecord]) -> bool:
+        """Tell whether a window of ``records`` starts a new group (and count it in)."""
+        chars = sum(len(record.title) + len(record.body) for record in records)
+        new = self._chars > 0 and self._chars + chars > self.limit
+        self._chars = chars if new else self._chars + chars
+        return new
+
+
 def window_chars(budget_mb: int, writers: int) -> int:
     """Return how many characters of text a window holds, given each writer's budget."""
     return max(LEAST_WINDOW_CHARS, (budget_mb << 20) * writers // POSTINGS_BYTES_PER_CHAR)

@@ -23,6 +23,7 @@ from indexer.corpus import load_corpus
 from indexer.records import ReleaseRecord
 from indexer.schema import build_schema, record_to_document, release_language
 from indexer.store import IndexStore
+from indexer.windows import SegmentGroups
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +67,12 @@ def contents(ix: Index, with_blocks: bool = True) -> dict[str, Any]:
             found[f"lengths {fieldname}"] = [
                 reader.doc_field_length(docnum, fieldname) or 0 for docnum in range(reader.doc_count_all())
             ]
+            if ix.schema[fieldname].column_type is not None:  # what facets and sorting read
+                found[f"column {fieldname}"] = [
+                    value  # segment by segment: Whoosh's reader of all of them skips missing columns
+                    for leaf, _ in reader.leaf_readers()
+                    for value in leaf.column_reader(fieldname, translate=False)
+                ]
             for term in reader.lexicon(fieldname):
                 info = reader.term_info(fieldname, term)
                 found[f"{fieldname} {term!r}"] = (
@@ -145,7 +152,7 @@ def test_parallel_build_gives_the_single_process_index_in_corpus_order(
     assert [doc_id for doc_id, _ in reports] == [record.id for record in records]
     assert len({pid for _, pid in reports}) == 3
 
-    assert len(parallel.reader().leaf_readers()) == 3
+    assert len(parallel.reader().leaf_readers()) == 1  # the three writers' runs, merged
     assert [fields["id"] for _, fields in parallel.reader().iter_docs()] == [record.id for record in records]
     assert contents(parallel, with_blocks=False) == contents(single, with_blocks=False)
 
@@ -181,10 +188,10 @@ def test_a_writer_that_runs_out_takes_over_half_of_a_slower_ones_documents(
     stolen = new_index(tmp_path / "stolen", records)
     reports = write_fresh_index(stolen, shares, to_document, report=lambda record: (record.id, os.getpid()))
 
-    # The fast writer wrote some of the slow one's documents, into a segment of its own.
+    # The fast writer wrote some of the slow one's documents (a run of its own, merged).
     slow_share_writers = {pid for doc_id, pid in reports if doc_id in slow}
     assert len(slow_share_writers) == 2
-    assert len(stolen.reader().leaf_readers()) >= 3
+    assert len(stolen.reader().leaf_readers()) == 1
     # The index is the one a single writer makes, in corpus order; reports come in order too.
     assert [doc_id for doc_id, _ in reports] == [record.id for record in records]
     assert [fields["id"] for _, fields in stolen.reader().iter_docs()] == [record.id for record in records]
@@ -212,11 +219,16 @@ def test_a_single_position_is_encoded_once_as_whoosh_encodes_it() -> None:
 
 
 def test_a_writer_past_its_memory_budget_flushes_segments_that_hold_the_same_index(
-    records: list[ReleaseRecord], tmp_path: Path
+    records: list[ReleaseRecord], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     whoosh_ix = new_index(tmp_path / "whoosh", records)
     write(SegmentWriter(whoosh_ix), records)
     flushed = new_index(tmp_path / "flushed", records)
+    merged_runs = []
+    merge_runs = parallel.merge_runs
+    monkeypatch.setattr(
+        parallel, "merge_runs", lambda *args: merged_runs.append(len(args[-1])) or merge_runs(*args)
+    )
     reports = write_fresh_index(
         flushed,
         [records[:150], records[150:]],
@@ -226,7 +238,8 @@ def test_a_writer_past_its_memory_budget_flushes_segments_that_hold_the_same_ind
     )
 
     assert reports == [record.id for record in records]
-    assert len(flushed.reader().leaf_readers()) >= 6  # several flushes in each writer
+    assert merged_runs[0] >= 6  # several flushes in each writer, merged into one segment
+    assert len(flushed.reader().leaf_readers()) == 1
     assert [fields["id"] for _, fields in flushed.reader().iter_docs()] == [record.id for record in records]
     assert contents(flushed, with_blocks=False) == contents(whoosh_ix, with_blocks=False)
     assert not [name for name in os.listdir(tmp_path / "flushed") if name.endswith(".tmp")]
@@ -237,6 +250,7 @@ def test_a_full_build_a_window_at_a_time_indexes_what_a_single_writer_does(
 ) -> None:
     corpus = synthetic_corpus(tmp_path / "corpus.jsonl", 600)
     monkeypatch.setattr(build, "window_chars", lambda budget_mb, writers: 50_000)  # ~45 releases
+    monkeypatch.setattr(build, "SegmentGroups", lambda: SegmentGroups(limit=200_000))  # ~4 windows
     monkeypatch.setenv("RELEASE_SEARCH_BUILD_MEMORY_MB", "1")
     summary = reindex(corpus, tmp_path / "windowed", full=True)
     built = index.open_dir(str(IndexStore(tmp_path / "windowed").require_current().path))
@@ -245,6 +259,7 @@ def test_a_full_build_a_window_at_a_time_indexes_what_a_single_writer_does(
     write(SegmentWriter(whoosh_ix), records)
 
     assert summary.documents == 600
-    assert len(built.reader().leaf_readers()) >= 5  # a segment a window at least
+    # The runs of each group of windows merged: a segment a group, holding all it should.
+    assert 3 <= len(built.reader().leaf_readers()) <= 5
     assert built.schema.names() == whoosh_ix.schema.names()  # extra fields met in later windows too
     assert contents(built, with_blocks=False) == contents(whoosh_ix, with_blocks=False)

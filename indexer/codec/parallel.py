@@ -32,6 +32,7 @@ from whoosh.codec.whoosh3 import W3Segment
 from whoosh.fields import Schema
 from whoosh.index import Index
 
+from indexer.codec.merge import merge_runs
 from indexer.codec.writer import BuildWriter
 
 T = TypeVar("T")
@@ -50,6 +51,8 @@ STEAL_SHARE = 1 / 50
 STEALS_PER_WRITER = 1
 # Documents added between two looks at a writer's memory.
 BUDGET_CHECK_EVERY = 32
+# Processes merging groups of runs at once, at the end of a build.
+MERGE_PROCESSES = 2
 
 
 class _WorkQueue:
@@ -111,6 +114,7 @@ class _Build(Generic[T, R]):
     report: Callable[[T], R] | None
     schema: Schema | None = None  # the fields so far, when the index's own lack some
     memory_budget: int | None = None  # bytes of postings a writer holds before it flushes
+    window_base: int = 0  # where this window starts in its group's merged segment
 
     def new_writer(self, **kwargs: Any) -> BuildWriter:
         """Return a writer of a new segment, with this build's fields."""
@@ -135,12 +139,14 @@ class _Build(Generic[T, R]):
         while the slower writers still have documents to give)."""
         written: list[_Written[R]] = []
         start = self.queue.start(number)
+        writer.id_base = self.window_base + start
         reports: list[R] = []
         for count, item in enumerate(items, start=1):
             reports.append(self.add(writer, item))
             if count % BUDGET_CHECK_EVERY == 0 and self._over_budget(writer):
                 written.append(_Written(start, writer.finish_segment(), reports))
                 writer, start, reports = self.new_writer(_lk=False), self.queue.start(number), []
+                writer.id_base = self.window_base + start
         written += self.write_stolen(number) if steal else []
         if writer.has_documents:
             written.append(_Written(start, writer.finish_segment(), reports))
@@ -181,19 +187,31 @@ class FreshIndexBuild(Generic[T, R]):
         self.schema: Schema | None = None
         self._holder = BuildWriter(ix)  # holds the index's lock, writes first and commits
         self._holder_used = False
-        self._written: list[_Written[R]] = []
+        # Runs written so far, in document order, by group: each group's are merged into
+        # one segment at the end (indexer.codec.merge).
+        self._groups: list[list[W3Segment]] = [[]]
+        self._documents = 0  # written so far
+        self._group_start = 0  # the first document of the last group
 
     def write(
         self,
         shares: Sequence[Sequence[T]],
         progress: Callable[[Sequence[T]], Iterable[T]] = lambda items: items,
+        new_group: bool = False,
     ) -> list[R]:
         """Write the next window of documents, one writer per share (the first in this
-        process, the others forked); return ``report(item)`` of each item, in order."""
+        process, the others forked); return ``report(item)`` of each item, in order.
+
+        With ``new_group``, this window's documents start a new segment of the index
+        (the group of windows before it is big enough); else they join the last one."""
+        if new_group and self._groups[-1]:
+            self._groups.append([])
+            self._group_start = self._documents
         items = [item for share in shares for item in share]
         queue = _WorkQueue([0, *accumulate(len(share) for share in shares)])
         build = _Build(ix=self.ix, items=items, queue=queue, to_document=self.to_document, report=self.report)
         build.schema, build.memory_budget = self.schema, self.memory_budget
+        build.window_base = self._documents - self._group_start
         first = self._holder if not self._holder_used else build.new_writer(_lk=False)
         if self.schema is not None:
             first.schema = self.schema
@@ -205,17 +223,19 @@ class FreshIndexBuild(Generic[T, R]):
             self.cancel()
             raise
         written.sort(key=lambda part: part.start)
-        self._written += written
+        self._groups[-1] += [part.segment for part in written]  # not the reports: memory stays flat
+        self._documents += len(items)
         return [found for part in written for found in part.reports] if self.report else []
 
     def commit(self, schema: Schema | None = None) -> None:
-        """Commit every segment written, in document order (with ``schema``, if given)."""
+        """Merge each group's runs into a segment and commit those, in document order
+        (with ``schema``, if given)."""
         holder = self._holder
         if not self._holder_used or not holder.has_documents:
             holder.close_empty_segment()
         if schema is not None:
             holder.schema = schema
-        holder.commit_segments([part.segment for part in self._written])
+        holder.commit_segments(_merged(self.ix, holder.schema, [group for group in self._groups if group]))
 
     def cancel(self) -> None:
         """Give the build up: the index is left as it was, and unlocked."""
@@ -244,6 +264,22 @@ def write_fresh_index(
     reports = build.write(shares, progress)
     build.commit()
     return reports
+
+
+def _merged(ix: Index, schema: Schema, groups: list[list[W3Segment]]) -> list[W3Segment]:
+    """Return one segment per group: its only run, or its runs merged. Groups are merged
+    at the same time by up to :data:`MERGE_PROCESSES` processes."""
+    jobs = [(ix.storage, schema, ix.indexname, group) for group in groups if len(group) > 1]
+    if len(jobs) > 1:
+        with _FORK.Pool(min(len(jobs), MERGE_PROCESSES), initializer=_ignore_interrupts) as pool:
+            merged = iter(pool.starmap(merge_runs, jobs))
+    else:
+        merged = iter([merge_runs(*job) for job in jobs])
+    return [next(merged) if len(group) > 1 else group[0] for group in groups]
+
+
+def _ignore_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the pool and cancels
 
 
 @contextmanager

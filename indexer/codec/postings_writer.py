@@ -231,6 +231,16 @@ class BlockFieldWriter(W3FieldWriter):
         """The most postings in one block."""
         return int(self._postwriter._blocklimit)
 
+    def postings_offset(self) -> int:
+        """Where the next term's postings start in the postings file."""
+        return int(self._postwriter._postfile.tell())
+
+    def add_postings(self, btext: bytes, data: bytes, info: bytes) -> None:
+        """Add a term of the current field whose postings (``data``, to be written at
+        :meth:`postings_offset`) and term info bytes are made already (by a merge)."""
+        self._postwriter._postfile.write(data)
+        self._tindex.add(pack_ushort(self._fieldid) + btext, info)
+
     def add_blocks(self, btext: bytes, blocks: FieldBlocks, term: int) -> None:
         """Add a term of the current (text) field: term number ``term`` of ``blocks``."""
         self._tindex.add(pack_ushort(self._fieldid) + btext, self._postwriter.write_blocks(blocks, term))

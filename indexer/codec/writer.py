@@ -92,10 +92,11 @@ class TextPostings:
         self._tokens, self._docnums, self._buffered, self._token_bytes = [], [], 0, 0
 
     def blocks(
-        self, field_lengths: Sequence[int] | None, limit: int
+        self, field_lengths: Sequence[int] | None, limit: int, id_base: int = 0
     ) -> tuple[FieldBlocks, list[tuple[str, int]]] | None:
         """Return the field's postings in blocks of up to ``limit`` (see :class:`FieldBlocks`),
-        with each term and its number there, in term order; ``None`` if there are none."""
+        ids moved by ``id_base``, with each term and its number there, in term order;
+        ``None`` if there are none."""
         self._group()
         if not self._values:
             return None
@@ -113,7 +114,7 @@ class TextPostings:
         lengths = (
             np.asarray(field_lengths, np.int64)[docnums] if field_lengths else np.zeros(len(ids), np.int64)
         )
-        blocks = FieldBlocks(starts, docnums, weights, values, lengths, limit)
+        blocks = FieldBlocks(starts, docnums + id_base, weights, values, lengths, limit)
         texts = [term_text(term_id) for term_id in ids[starts].tolist()]
         return blocks, sorted(zip(texts, range(len(texts)), strict=True))
 
@@ -134,6 +135,9 @@ class BuildWriter(SegmentWriter):
         # field name -> document -> field length (scorable fields; lengths above 0)
         self._lengths: dict[str, dict[int, int]] = {}
         self._other_postings = 0  # postings in self.terms, and field lengths, for accounting
+        # Added to the postings' ids: a run of a bigger segment, merged later
+        # (indexer.codec.merge), is written with the ids it will have there.
+        self.id_base = 0
 
     def add_document(self, **fields: Any) -> None:
         """Add a document, as ``SegmentWriter.add_document`` does (without term vectors)."""
@@ -241,7 +245,7 @@ class BuildWriter(SegmentWriter):
         fieldwriter.close()
 
     def _write_text_field(self, postings: TextPostings, field_lengths: list[int] | None) -> None:
-        found = postings.blocks(field_lengths, self.fieldwriter.block_limit)
+        found = postings.blocks(field_lengths, self.fieldwriter.block_limit, self.id_base)
         if found is not None:
             blocks, terms = found
             for text, term in terms:
@@ -252,6 +256,8 @@ class BuildWriter(SegmentWriter):
             postings = terms[term]
             ids = postings[0::3]
             term_lengths = [field_lengths[i] for i in ids] if field_lengths else [0] * len(ids)
+            if self.id_base:
+                ids = [docnum + self.id_base for docnum in ids]
             self.fieldwriter.add_term(term, ids, postings[1::3], postings[2::3], term_lengths)
 
     # -- SegmentWriter's private steps, named for the parallel build -------------------
