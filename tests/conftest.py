@@ -11,7 +11,6 @@ import socket
 import subprocess
 import sys
 import textwrap
-import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -105,36 +104,39 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def wait_until_serving(url: str, process: subprocess.Popen[bytes], seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"server did not answer {url} within {seconds} s")
+    """Wait for the server's first answer. Its socket listens from the start, so the
+    request waits in the socket's queue until the server takes it (no polling); if the
+    server exits, its socket closes and the request is refused at once."""
+    try:
+        with urllib.request.urlopen(url, timeout=seconds):
+            return
+    except OSError as exc:
+        raise RuntimeError(f"server did not answer {url}: {exc} (exit code {process.poll()})") from exc
 
 
 @contextlib.contextmanager
 def serving(index_dir: Path, workers: int = 2) -> Iterator[str]:
     """Run the real ``search-app`` command (gunicorn) on a free port of 127.0.0.1; yield its base URL."""
-    port = free_port()
     env = {**os.environ, "RELEASE_SEARCH_VARIANTS": str(SEED_CORPUS / "variants.txt")}
-    process = subprocess.Popen(
-        [str(BIN / "search-app"), "--port", str(port), "--workers", str(workers), "--index", str(index_dir)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    with socket.create_server(("127.0.0.1", 0)) as listener:  # handed to the server, listening
+        port = listener.getsockname()[1]
+        fd = str(listener.fileno())
+        process = subprocess.Popen(
+            [
+                str(BIN / "search-app"),
+                "--socket-fd",
+                fd,
+                "--workers",
+                str(workers),
+                "--index",
+                str(index_dir),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            pass_fds=(listener.fileno(),),
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_serving(base + "/healthz", process)

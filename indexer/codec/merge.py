@@ -42,6 +42,7 @@ _KEY_VALUE_LENGTHS = struct.Struct("!ii")
 # Bytes of a terms table read at a time.
 _READ_BYTES = 1 << 20
 _MAGIC_SIZE = len(POSTINGS_MAGIC)
+_INLINED = "cannot merge inlined postings (written by Whoosh's own writer)"
 
 
 class _Source(NamedTuple):
@@ -231,57 +232,47 @@ def _merge_terms(
     writer.close()
 
 
-class _TermInfo(NamedTuple):
-    inlined: bool
-    total: float
-    doc_frequency: int
-    shortest: int
-    longest: int
-    max_weight: float
-    first_id: int
-    last_id: int
-    offset: int
-    length: int
-
-
-def _term_info(data: bytes) -> _TermInfo:
-    head = TERM_INFO.unpack_from(data)
-    if head[0]:
-        raise ValueError("cannot merge inlined postings (written by Whoosh's own writer)")
-    return _TermInfo(bool(head[0]), *head[1:], *_POSTINGS_PLACE.unpack_from(data, TERM_INFO.size))
-
-
 def _merged_postings(found: list[tuple[_TermsTable, bytes]], offset: int) -> tuple[bytes, bytes]:
     """Return one term's postings in several runs as one list, and its term info."""
     if len(found) == 1:  # most terms of a big corpus: only where it lies changes
         table, data = found[0]
-        raw = table.postings.get(*_POSTINGS_PLACE.unpack_from(data, TERM_INFO.size))
         if data[0]:
-            raise ValueError("cannot merge inlined postings (written by Whoosh's own writer)")
+            raise ValueError(_INLINED)
+        raw = table.postings.get(*_POSTINGS_PLACE.unpack_from(data, TERM_INFO.size))
         return raw, data[: TERM_INFO.size] + _POSTINGS_PLACE.pack(offset, len(raw))
-    infos = [_term_info(data) for _, data in found]
     chunks = [POSTINGS_MAGIC]
-    for number, ((table, _), info) in enumerate(zip(found, infos, strict=True)):
-        chunks += _blocks(table.postings.get(info.offset, info.length), last=number == len(found) - 1)
-    data = b"".join(chunks)
-    shortest = [info.shortest for info in infos if info.shortest]
-    term_info = encode_term_info(
-        sum(info.total for info in infos),
-        sum(info.doc_frequency for info in infos),
-        min(shortest, default=0),
-        max(info.longest for info in infos),
-        max(info.max_weight for info in infos),
-        infos[0].first_id,
-        infos[-1].last_id,
-        offset,
-        len(data),
+    total, frequency, shortest, longest, max_weight = 0.0, 0, 0, 0, 0.0
+    last_number = len(found) - 1
+    for number, (table, data) in enumerate(found):
+        inlined, weight, count, short, long, top, _, _ = TERM_INFO.unpack_from(data)
+        if inlined:
+            raise ValueError(_INLINED)
+        total, frequency = total + weight, frequency + count
+        if short and (not shortest or short < shortest):
+            shortest = short
+        longest, max_weight = max(longest, long), max(max_weight, top)
+        chunks += _blocks(
+            table.postings.get(*_POSTINGS_PLACE.unpack_from(data, TERM_INFO.size)), number == last_number
+        )
+    merged = b"".join(chunks)
+    first_id = TERM_INFO.unpack_from(found[0][1])[6]
+    last_id = TERM_INFO.unpack_from(found[-1][1])[7]
+    info = encode_term_info(
+        total, frequency, shortest, longest, max_weight, first_id, last_id, offset, len(merged)
     )
-    return data, term_info
+    return merged, info
 
 
-def _blocks(raw: bytes, last: bool) -> Iterator[bytes]:
-    """Yield the blocks of one run's postings of a term; its last block is marked the
+def _blocks(raw: bytes, last: bool) -> list[bytes]:
+    """Return the blocks of one run's postings of a term; its last block is marked the
     term's last only if ``last`` (the block's length is negative)."""
+    (length,) = BLOCK_LENGTH.unpack_from(raw, _MAGIC_SIZE)
+    if length < 0:  # a single block, as most are
+        return [raw[_MAGIC_SIZE:] if last else BLOCK_LENGTH.pack(-length) + raw[_MAGIC_SIZE + INT_SIZE :]]
+    return list(_each_block(raw, last))
+
+
+def _each_block(raw: bytes, last: bool) -> Iterator[bytes]:
     position = _MAGIC_SIZE
     while position < len(raw):
         (length,) = BLOCK_LENGTH.unpack_from(raw, position)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -61,18 +62,30 @@ class GunicornServer(BaseApplication):
     show_default=True,
     help="Worker processes. Env: RELEASE_SEARCH_WORKERS.",
 )
+@click.option(
+    "--socket-fd",
+    type=click.IntRange(0),
+    default=None,
+    help="Serve on this listening socket, already open (a file descriptor handed over by a "
+    "service manager or a test), instead of HOST:PORT.",
+)
 @index_dir_option("Index directory to serve.")
-def main(host: str, port: int, workers: int, index_dir: Path) -> None:
+def main(host: str, port: int, workers: int, socket_fd: int | None, index_dir: Path) -> None:
     """Serve the search page and JSON API on http://HOST:PORT."""
     try:
         codec.check_whoosh_version()
     except codec.UnsupportedWhoosh as exc:
         raise click.ClickException(str(exc)) from None
+    if socket_fd is not None:
+        _check_listening(socket_fd)
     os.environ[INDEX_ENV] = str(index_dir.resolve())
-    click.echo(f"Release Search on http://{host}:{port}/ (index {index_dir}, {workers} workers)", err=True)
+    place = (
+        f"the socket of file descriptor {socket_fd}" if socket_fd is not None else f"http://{host}:{port}/"
+    )
+    click.echo(f"Release Search on {place} (index {index_dir}, {workers} workers)", err=True)
     GunicornServer(
         {
-            "bind": f"{host}:{port}",
+            "bind": f"fd://{socket_fd}" if socket_fd is not None else f"{host}:{port}",
             "workers": workers,
             "worker_class": "sync",
             "timeout": 30,
@@ -83,3 +96,21 @@ def main(host: str, port: int, workers: int, index_dir: Path) -> None:
             "loglevel": "warning",
         }
     ).run()
+
+
+_FD_OPTION = "--socket-fd"
+
+
+def _check_listening(fd: int) -> None:
+    """Fail with a usage error unless ``fd`` is an open socket that listens."""
+    try:
+        with socket.socket(fileno=os.dup(fd)) as handed:
+            listening = handed.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
+    except OSError as exc:
+        raise click.BadParameter(
+            f"{fd} is not an open socket ({exc.strerror})", param_hint="--socket-fd"
+        ) from None
+    if not listening:
+        raise click.BadParameter(
+            f"the socket of file descriptor {fd} does not listen", param_hint="--socket-fd"
+        )
