@@ -79,6 +79,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1, help="Repeat query and HTTP measurements N times.")
     parser.add_argument("--http-passes", type=int, default=2, help="Passes over the query set per load.")
     parser.add_argument("--http-seconds", type=float, default=60.0, help="Time limit per load.")
+    parser.add_argument(
+        "--reuse-fts5", action="store_true", help="Use WORK/fts5.sqlite if an earlier run built it."
+    )
     args = parser.parse_args()
     work: Path = args.work
     corpus = args.corpus or work / "corpus" / "releases.jsonl"
@@ -96,8 +99,11 @@ def main() -> None:
     print(json.dumps(build), file=sys.stderr)
     results["incremental_no_change"] = [run_reindex(corpus, index, full=False) for _ in range(2)]
     print(json.dumps(results["incremental_no_change"]), file=sys.stderr)
-    print("FTS5 build ...", file=sys.stderr)
-    results["fts5_build"] = fts5 = build_fts5(corpus, work / "fts5.sqlite")
+    if args.reuse_fts5 and (work / "fts5.sqlite").exists():
+        results["fts5_build"] = fts5 = {"reused": True, "path": str(work / "fts5.sqlite")}
+    else:
+        print("FTS5 build ...", file=sys.stderr)
+        results["fts5_build"] = fts5 = build_fts5(corpus, work / "fts5.sqlite")
     sample = list(itertools.islice(read_releases(corpus), QUERY_SAMPLE))
     queries = draw_queries(sample, args.queries, DEFAULT_SEED)
     del sample

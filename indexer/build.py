@@ -15,6 +15,7 @@ from pathlib import Path
 from whoosh import index
 from whoosh.writing import IndexWriter
 
+from indexer.codec import mapped_segments
 from indexer.codec.parallel import FreshIndexBuild
 from indexer.corpus import Corpus, Source, load_corpus, stream_corpus, unchanged_files
 from indexer.languages import forget_model
@@ -281,6 +282,9 @@ def _incremental(
 
     ``verified`` holds the index files' digests checked at the start of the run.
     """
+    # Whoosh would copy each part of a segment it reads (postings, terms) into memory:
+    # gigabytes at a million releases. Read them from the memory map instead.
+    mapped_segments.install()
     ix = index.open_dir(str(generation.path))
     before = _indexed_releases(generation, ix)
     indexed = {doc_id: content_hash for doc_id, (content_hash, _) in before.items()}

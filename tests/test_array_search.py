@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import weakref
 from collections import Counter
 from itertools import accumulate
 from pathlib import Path
@@ -19,6 +20,7 @@ from whoosh.formats import Positions
 from whoosh.searching import Searcher
 
 from indexer import reindex
+from indexer.codec import postings_reader
 from indexer.codec.layout import position_gaps
 from indexer.codec.postings_reader import PostingsBlocks
 from indexer.schema import split_list
@@ -210,11 +212,18 @@ def leaf_matchers(searcher: Searcher, fieldname: str) -> list[tuple[bytes, W3Lea
     return found
 
 
-def test_postings_read_in_blocks_equal_whoosh_matchers(updated_index: Path) -> None:
+@pytest.mark.parametrize("remembered", [False, True], ids=["layouts read", "layouts remembered"])
+def test_postings_read_in_blocks_equal_whoosh_matchers(
+    updated_index: Path, remembered: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(postings_reader, "_layouts", weakref.WeakKeyDictionary())
+    if remembered:  # every list's block layout kept after its first reading, then reused
+        monkeypatch.setattr(postings_reader, "LAYOUT_FROM_BLOCKS", 1)
     searcher = SearchService(updated_index).searcher()
     leaves = [leaf for fieldname in ("body", "title", "tags") for leaf in leaf_matchers(searcher, fieldname)]
     assert any(len(PostingsBlocks(matcher).counts) > 2 for _, matcher in leaves)  # words over several blocks
     for term, matcher in leaves:
+        PostingsBlocks(matcher)  # read once (and remembered, if so)
         blocks = PostingsBlocks(matcher)
         items = list(matcher.all_items())
         ids, weights, values = blocks.read_all(with_values=True)
@@ -225,6 +234,7 @@ def test_postings_read_in_blocks_equal_whoosh_matchers(updated_index: Path) -> N
         found, found_values = blocks.values_at(np.sort(wanted))
         assert found.tolist() == ids.tolist()[::2], term
         assert found_values == values[::2], term
+    assert bool(postings_reader._layouts) == remembered
 
 
 @settings(max_examples=60, deadline=None)

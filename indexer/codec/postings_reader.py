@@ -12,6 +12,7 @@ checked against whoosh-reloaded 2.7.5 (:data:`indexer.codec.WHOOSH_VERSION`).
 
 from __future__ import annotations
 
+import weakref
 from bisect import bisect_left, bisect_right
 from itertools import accumulate, repeat
 from typing import Any
@@ -26,26 +27,36 @@ from indexer.codec.layout import decode_block_data, read_block_place
 DocIds = npt.NDArray[np.int32]
 
 
+# Where each block of a postings list lies: (data start, end, compression) of each block,
+# each block's last id and its number of postings.
+Layout = tuple[list[tuple[int, int, int]], npt.NDArray[np.int64], list[int]]
+# A layout kept in arrays (36 bytes a block): places, last ids, numbers of postings.
+PackedLayout = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int32]]
+
+# Layouts of lists of at least this many blocks are remembered per postings file, up to
+# LAYOUT_CACHE_BLOCKS blocks in all (about 36 MB): finding a page's releases in a common
+# word's list would otherwise read every one of its block headers first, each time.
+LAYOUT_FROM_BLOCKS = 32
+LAYOUT_CACHE_BLOCKS = 1 << 20
+_layouts: weakref.WeakKeyDictionary[Any, dict[int, PackedLayout]] = weakref.WeakKeyDictionary()
+_layout_blocks = 0
+
+
 class PostingsBlocks:
     """The blocks of one word's postings in one segment: infos read up front, data on demand."""
 
     def __init__(self, matcher: W3LeafMatcher) -> None:
         self._file = matcher._postfile  # private: the segment's postings file
-        ranges: list[tuple[int, int, int]] = []
-        last_ids: list[int] = []
-        counts: list[int] = []
-        position = matcher._baseoffset  # private: where the term's first block starts
-        while True:
-            place = read_block_place(self._file.get, position)
-            ranges.append((place.data_start, place.end, place.compression))
-            last_ids.append(place.last_id)
-            counts.append(place.postings)
-            if place.last:
-                break
-            position = place.end
-        self._ranges = ranges
-        self.last_ids = np.asarray(last_ids, np.int64)
-        self.counts = counts
+        base = matcher._baseoffset  # private: where the term's first block starts
+        packed = _layouts.get(self._file, {}).get(base)
+        if packed is not None:
+            places, last_ids, counts = packed
+            layout: Layout = (places.tolist(), last_ids, counts.tolist())
+        else:
+            layout = _read_layout(self._file, base)
+            if len(layout[2]) >= LAYOUT_FROM_BLOCKS:
+                _remember(self._file, base, layout)
+        self._ranges, self.last_ids, self.counts = layout
 
     def data(self, block: int) -> tuple[Any, Any, Any]:
         """Return a block's (id gaps, weights, values) as Whoosh pickled them."""
@@ -95,6 +106,36 @@ class PostingsBlocks:
                     values.append(block_list[at])
             start = end
         return np.asarray(found, np.int32), values
+
+
+def _read_layout(file: Any, position: int) -> Layout:
+    """Read the header of each block of the postings list starting at ``position``."""
+    ranges: list[tuple[int, int, int]] = []
+    last_ids: list[int] = []
+    counts: list[int] = []
+    while True:
+        place = read_block_place(file.get, position)
+        ranges.append((place.data_start, place.end, place.compression))
+        last_ids.append(place.last_id)
+        counts.append(place.postings)
+        if place.last:
+            return ranges, np.asarray(last_ids, np.int64), counts
+        position = place.end
+
+
+def _remember(file: Any, position: int, layout: Layout) -> None:
+    """Remember a long list's layout; start afresh when the cache is full."""
+    global _layout_blocks
+    if _layout_blocks + len(layout[2]) > LAYOUT_CACHE_BLOCKS:
+        _layouts.clear()
+        _layout_blocks = 0
+    places, last_ids, counts = layout
+    _layouts.setdefault(file, {})[position] = (
+        np.array(places, np.int64),
+        last_ids,
+        np.array(counts, np.int32),
+    )
+    _layout_blocks += len(layout[2])
 
 
 def _values(block_values: Any, count: int) -> list[bytes]:
