@@ -20,7 +20,8 @@ from whoosh.formats import Positions
 from whoosh.searching import Searcher
 
 from indexer import reindex
-from indexer.codec import postings_reader
+from indexer.codec import dense_postings, postings_reader
+from indexer.codec.dense_postings import DensePostings
 from indexer.codec.layout import position_gaps
 from indexer.codec.postings_reader import PostingsBlocks
 from indexer.schema import split_list
@@ -28,6 +29,7 @@ from search_app.engine import array_search
 from search_app.engine.array_search import ArraySearcher
 from search_app.engine.query_reading import parse_query
 from search_app.service import SearchRequest, SearchService
+from search_app.service.contract import FACET_LIMIT
 
 VOCABULARY = WORDS.split()
 
@@ -37,7 +39,9 @@ def updated_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An index of two segments with deleted releases: a full build, then an incremental run."""
     folder = tmp_path_factory.mktemp("arrays")
     corpus = synthetic_corpus(folder / "releases.jsonl", 400)
-    reindex(corpus, folder / "ix")
+    with pytest.MonkeyPatch.context() as patch:  # words in 64 releases or more get dense postings
+        patch.setattr(dense_postings, "DENSE_FROM", 64)
+        reindex(corpus, folder / "ix")
     lines = corpus.read_text(encoding="utf-8").splitlines()
     changed = []
     for number, line in enumerate(lines[:300]):
@@ -65,7 +69,7 @@ def assert_same_as_whoosh(service: SearchService, text: str) -> None:
     searcher = service.searcher()
     parsed = parse_query(text, searcher.schema, service.variants, searcher.reader())
     expected = whoosh_matches(searcher, parsed.query)
-    got = ArraySearcher(searcher).run(parsed.query)
+    got = ArraySearcher(searcher, folder=service.store.require_current().path).run(parsed.query)
     assert got.ids.tolist() == sorted(expected), text
     assert np.allclose(got.scores, [expected[docnum] for docnum in got.ids.tolist()]), text
 
@@ -254,3 +258,70 @@ def test_phrases_looked_up_release_by_release_match_as_whoosh_does(
 ) -> None:
     monkeypatch.setattr(array_search, "SMALL_POSTINGS", 0)  # decode only the candidates, never whole tables
     assert_same_as_whoosh(SearchService(updated_index), text)
+
+
+@pytest.fixture(scope="module")
+def many_topics_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Releases with one to three topics each, some deleted by an incremental run."""
+    folder = tmp_path_factory.mktemp("topics")
+    corpus = synthetic_corpus(folder / "releases.jsonl", 300)
+    records = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines()]
+    for number, record in enumerate(records):
+        record["topics"] = ["Tax", "Civil Rights", "Antitrust", "Fraud"][
+            number % 4 : number % 4 + 1 + number % 3
+        ]
+    corpus.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
+    reindex(corpus, folder / "ix")
+    corpus.write_text("".join(json.dumps(record) + "\n" for record in records[::3] + records[1::3]))
+    reindex(corpus, folder / "ix")
+    return folder / "ix"
+
+
+@pytest.mark.parametrize("text", ["", "fraud", "tax fraud scheme", "court OR fraud OR scheme"])
+def test_every_facet_counts_the_matched_releases_values(many_topics_index: Path, text: str) -> None:
+    """Few or most releases matched (the rest counted and taken from the totals), one value or several each."""
+    service = SearchService(many_topics_index, result_cache=0)
+    searcher = service.searcher()
+    assert searcher.reader().has_deletions()
+    result = service.search(SearchRequest(q=text, per_page=100))
+    pages = [
+        service.search(SearchRequest(q=text, per_page=100, page=n)).hits for n in range(1, result.pages + 1)
+    ]
+    matched = {hit.id for page in pages for hit in page}
+    assert len(matched) == result.total > 0
+    stored = [
+        fields
+        for fields in map(searcher.stored_fields, searcher.document_numbers())
+        if fields["id"] in matched
+    ]
+    assert any(len(split_list(fields.get("topics"))) > 1 for fields in stored)
+    assert {"topics", "year"} <= set(result.facets)
+    for name, shown in result.facets.items():
+        counts = Counter(value for fields in stored for value in split_list(fields.get(name)))
+        expected = sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))[: len(shown)]
+        assert [(value.value, value.count) for value in shown] == [(str(v), c) for v, c in expected], name
+        assert len(shown) == min(len(counts), FACET_LIMIT), name
+
+
+def test_common_words_postings_mapped_from_dense_arrays_equal_the_blocks(updated_index: Path) -> None:
+    """The full build wrote words in 64 releases or more (as the fixture set it) as arrays too;
+    the incremental run's segment has none, and its deletions hide releases of the first."""
+    service = SearchService(updated_index)
+    searcher = service.searcher()
+    folder = service.store.require_current().path
+    leaves = [sub for sub, _ in searcher.subsearchers or [(searcher, 0)]]
+    dense = [DensePostings.of_segment(folder, sub.reader().segment()) for sub in leaves]
+    assert len(leaves) == 2 and dense[1] is None and dense[0] is not None
+    reader = leaves[0].reader()
+    assert reader.has_deletions()
+    checked = 0
+    for fieldname in [name for name in searcher.schema.names() if searcher.schema[name].scorable]:
+        for btext, info in reader.iter_field(fieldname):
+            mapped = dense[0].postings(fieldname, btext)
+            assert (mapped is not None) == (info.doc_frequency() >= 64), (fieldname, btext)
+            if mapped is not None:
+                matcher = reader.postings(fieldname, btext)
+                ids, weights, _ = postings_reader.read_postings(getattr(matcher, "child", matcher))
+                assert mapped[0].tolist() == ids.tolist() and mapped[1].tolist() == weights.tolist()
+                checked += 1
+    assert checked == len(dense[0]) > 20

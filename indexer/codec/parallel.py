@@ -32,6 +32,7 @@ from whoosh.codec.whoosh3 import W3Segment
 from whoosh.fields import Schema
 from whoosh.index import Index
 
+from indexer.codec.dense_postings import write_dense_postings
 from indexer.codec.merge import merge_runs
 from indexer.codec.writer import BuildWriter
 
@@ -267,15 +268,21 @@ def write_fresh_index(
 
 
 def _merged(ix: Index, schema: Schema, groups: list[list[W3Segment]]) -> list[W3Segment]:
-    """Return one segment per group: its only run, or its runs merged. Groups are merged
-    at the same time by up to :data:`MERGE_PROCESSES` processes."""
-    jobs = [(ix.storage, schema, ix.indexname, group) for group in groups if len(group) > 1]
+    """Return one segment per group (its only run, or its runs merged), each with its common
+    words' postings written as arrays too. Groups are finished at the same time by up to
+    :data:`MERGE_PROCESSES` processes."""
+    jobs = [(ix.storage, schema, ix.indexname, group) for group in groups]
     if len(jobs) > 1:
         with _FORK.Pool(min(len(jobs), MERGE_PROCESSES), initializer=_ignore_interrupts) as pool:
-            merged = iter(pool.starmap(merge_runs, jobs))
-    else:
-        merged = iter([merge_runs(*job) for job in jobs])
-    return [next(merged) if len(group) > 1 else group[0] for group in groups]
+            return pool.starmap(_finished_segment, jobs)
+    return [_finished_segment(*job) for job in jobs]
+
+
+def _finished_segment(storage: Any, schema: Schema, indexname: str, group: list[W3Segment]) -> W3Segment:
+    """Return a group's one segment, its dense postings (:mod:`~indexer.codec.dense_postings`) written."""
+    segment = merge_runs(storage, schema, indexname, group) if len(group) > 1 else group[0]
+    write_dense_postings(storage, schema, segment)
+    return segment
 
 
 def _ignore_interrupts() -> None:

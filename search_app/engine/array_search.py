@@ -14,6 +14,7 @@ import math
 import random
 import threading
 import time
+from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
@@ -23,6 +24,7 @@ from whoosh.formats import Positions
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher, TimeLimit
 
+from indexer.codec.dense_postings import DensePostings
 from indexer.codec.layout import position_gaps
 from indexer.codec.postings_reader import read_postings, values_for
 from indexer.codec.whoosh_private import bm25f_field_b, segment_field_lengths
@@ -44,7 +46,10 @@ _POSITION_BIAS = 1 << 16
 class ArraySearcher:
     """Evaluate queries against one Whoosh searcher (one index generation)."""
 
-    def __init__(self, searcher: Searcher, cache_bytes: int = MIN_POSTINGS_CACHE_BYTES) -> None:
+    def __init__(
+        self, searcher: Searcher, cache_bytes: int = MIN_POSTINGS_CACHE_BYTES, folder: Path | None = None
+    ) -> None:
+        """``folder``: the index generation's, where segments' dense postings are found."""
         weighting = searcher.weighting
         if not isinstance(weighting, BM25F):
             raise TypeError("array search models BM25F scoring only")
@@ -53,6 +58,8 @@ class ArraySearcher:
         self.field_B = bm25f_field_b(weighting)
         self.doc_count = searcher.reader().doc_count_all()
         self._segments = _segments(searcher)
+        self._dense = [_dense_postings(folder, sub) for sub, _ in self._segments]
+        self._deleted: dict[int, DocIds] = {}
         self._lengths: dict[str, npt.NDArray[np.float64]] = {}
         self._postings: dict[tuple[str, Any], tuple[DocIds, Any]] = {}
         self._cached_bytes = 0
@@ -257,20 +264,41 @@ class ArraySearcher:
                 return cached
         id_parts: list[DocIds] = []
         weight_parts: list[npt.NDArray[np.float64]] = []
-        for subsearcher, offset in self._segments:
+        decoded = False  # read from postings blocks, not only mapped from dense postings
+        for number, (subsearcher, offset) in enumerate(self._segments):
             reader = subsearcher.reader()
             if (field, btext) not in reader:
                 continue
-            ids, weights, _ = read_postings(reader.postings(field, btext))
+            dense = self._dense[number]
+            found = dense.postings(field, btext) if dense is not None else None
+            if found is None:
+                ids, weights, _ = read_postings(reader.postings(field, btext))
+                decoded = True
+            else:
+                ids, weights = self._live(number, reader, *found)
             id_parts.append(ids + offset)
-            weight_parts.append(weights)
+            weight_parts.append(weights.astype(np.float64))
         result = (
             (np.concatenate(id_parts), np.concatenate(weight_parts))
             if id_parts
             else (np.empty(0, np.int32), np.empty(0, np.float64))
         )
-        self._remember(key, result)
+        if decoded:  # mapped postings cost about as little to read again as to keep
+            self._remember(key, result)
         return result
+
+    def _live(
+        self, number: int, reader: Any, ids: DocIds, weights: npt.NDArray[Any]
+    ) -> tuple[DocIds, npt.NDArray[Any]]:
+        """Drop the postings of segment ``number``'s deleted releases."""
+        if not reader.has_deletions():
+            return ids, weights
+        deleted = self._deleted.get(number)
+        if deleted is None:
+            found = reader.segment().deleted_docs()
+            deleted = self._deleted[number] = np.fromiter(found, np.int32)
+        keep = ~np.isin(ids, deleted)
+        return ids[keep], weights[keep]
 
     def _remember(self, key: tuple[str, Any], value: tuple[DocIds, Any]) -> None:
         """Cache a word's arrays; when full, drop words picked at random.
@@ -305,6 +333,14 @@ def _size_of(value: tuple[DocIds, Any]) -> int:
     if isinstance(rest, PositionTable):
         return rest.nbytes
     return int(ids.nbytes + rest.nbytes)
+
+
+def _dense_postings(folder: Path | None, searcher: Searcher) -> DensePostings | None:
+    """Return a segment's dense postings, if its generation's ``folder`` holds them."""
+    segment = getattr(searcher.reader(), "segment", None)
+    if folder is None or segment is None:
+        return None
+    return DensePostings.of_segment(folder, segment())
 
 
 def _segments(searcher: Searcher) -> list[tuple[Searcher, int]]:

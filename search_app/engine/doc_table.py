@@ -21,20 +21,39 @@ DocIds = npt.NDArray[np.int32]
 
 
 class FacetColumn:
-    """One facet field: its distinct values and which releases carry each."""
+    """One facet field: its distinct values and which releases carry each.
 
-    def __init__(self, values: list[str], docs: DocIds, ordinals: DocIds) -> None:
+    Counting costs a pass over the values of the releases counted, not over the whole
+    column: (release, value) pairs are kept in release order with each release's range.
+    """
+
+    def __init__(self, values: list[str], docs: DocIds, ordinals: DocIds, size: int) -> None:
         self.values = values  # ordinal -> value
         self.ordinal = {value: number for number, value in enumerate(values)}
-        self.docs = docs  # one entry per (release, value) pair ...
+        self.docs = docs  # one entry per (release, value) pair, in release order ...
         self.ordinals = ordinals  # ... and the value's ordinal
+        # Release n's pairs are ordinals[starts[n]:starts[n + 1]].
+        self.starts = np.searchsorted(docs, np.arange(size + 1)).astype(np.int64)
+        # Releases carry at most one value (a year, a source): one ordinal per release, -1 for none.
+        self.single: DocIds | None = None
+        if len(docs) == len(np.unique(docs)):
+            self.single = np.full(size, -1, np.int32)
+            self.single[docs] = ordinals
         self._docs_with: dict[int, DocIds] = {}
 
-    def counts(self, matched: npt.NDArray[np.bool_]) -> list[FacetValue]:
-        """Return the most frequent values among the matched releases."""
-        if not self.values:
-            return []
-        counts = np.bincount(self.ordinals[matched[self.docs]], minlength=len(self.values))
+    def count(self, ids: DocIds) -> npt.NDArray[np.int64]:
+        """Return how many of ``ids`` (distinct document numbers) carry each value, by ordinal."""
+        if self.single is not None:
+            return np.bincount(self.single[ids] + 1, minlength=len(self.values) + 1)[1:]
+        starts, ends = self.starts[ids], self.starts[ids + 1]
+        lengths = ends - starts
+        total = int(lengths.sum())
+        # Indexes of every pair of the releases counted, without a Python loop.
+        steps = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        return np.bincount(self.ordinals[np.repeat(starts, lengths) + steps], minlength=len(self.values))
+
+    def top(self, counts: npt.NDArray[np.int64]) -> list[FacetValue]:
+        """Return the most frequent values by ``counts``, ties by value."""
         present = np.flatnonzero(counts)
         ranked = sorted(present.tolist(), key=lambda number: (-int(counts[number]), self.values[number]))
         return [FacetValue(self.values[number], int(counts[number])) for number in ranked[:FACET_LIMIT]]
@@ -70,12 +89,7 @@ class DocTable:
         per_day = self._date_field.to_column_value(dt.datetime(1970, 1, 2)) - epoch
         self.day = np.where(self.dated, (self.date - epoch) // per_day, 0).astype(np.int64)
         self.facets = {name: _facet_column(reader, name, self.size) for name in facet_fields}
-
-    def mask(self, ids: DocIds) -> npt.NDArray[np.bool_]:
-        """Return a boolean array over all documents, true at ``ids``."""
-        matched = np.zeros(self.size, bool)
-        matched[ids] = True
-        return matched
+        self._totals: dict[str, npt.NDArray[np.int64]] = {}
 
     def within_dates(self, ids: DocIds, start: dt.date | None, end: dt.date | None) -> DocIds:
         """Keep the dated releases between ``start`` and ``end`` (inclusive)."""
@@ -98,9 +112,26 @@ class DocTable:
         return ids[np.isin(ids, np.concatenate(sets) if sets else np.empty(0, np.int32))]
 
     def facet_counts(self, ids: DocIds) -> dict[str, list[FacetValue]]:
-        """Return the top values of every facet among ``ids``."""
-        matched = self.mask(ids)
-        return {name: column.counts(matched) for name, column in self.facets.items()}
+        """Return the top values of every facet among ``ids`` (live releases).
+
+        When most live releases match, the rest are counted and taken from the totals.
+        """
+        if 2 * len(ids) > len(self.live_ids):
+            unmatched = self.live.copy()
+            unmatched[ids] = False
+            rest = np.flatnonzero(unmatched).astype(np.int32)
+            return {
+                name: column.top(self._facet_totals(name) - column.count(rest))
+                for name, column in self.facets.items()
+            }
+        return {name: column.top(column.count(ids)) for name, column in self.facets.items()}
+
+    def _facet_totals(self, name: str) -> npt.NDArray[np.int64]:
+        """Return how many live releases carry each value of facet ``name`` (counted once)."""
+        totals = self._totals.get(name)
+        if totals is None:
+            totals = self._totals[name] = self.facets[name].count(self.live_ids)
+        return totals
 
     def dated_days(self, ids: DocIds) -> tuple[npt.NDArray[np.int64], int]:
         """Return the days since 1970-01-01 of the dated releases among ``ids``, and how many are undated."""
@@ -115,7 +146,7 @@ class DocTable:
         return ids[np.lexsort((ids, key, ~self.dated[ids]))]
 
 
-_EMPTY = FacetColumn([], np.empty(0, np.int32), np.empty(0, np.int32))
+_EMPTY = FacetColumn([], np.empty(0, np.int32), np.empty(0, np.int32), 0)
 
 
 def _numbers(reader: IndexReader, field: str, size: int) -> npt.NDArray[np.uint64]:
@@ -147,4 +178,4 @@ def _facet_column(reader: IndexReader, field: str, size: int) -> FacetColumn:
                     continue
                 docs.append(docnum + offset)
                 ordinals.append(ordinal.setdefault(value, len(ordinal)))
-    return FacetColumn(list(ordinal), np.asarray(docs, np.int32), np.asarray(ordinals, np.int32))
+    return FacetColumn(list(ordinal), np.asarray(docs, np.int32), np.asarray(ordinals, np.int32), size)

@@ -96,7 +96,7 @@ class GenerationFollower:
             return LiveGeneration(
                 stamp=stamp,
                 searcher=searcher,
-                matcher=ArraySearcher(searcher, self._postings_cache_bytes(generation)),
+                matcher=ArraySearcher(searcher, self._postings_cache_bytes(generation), generation.path),
                 table=DocTable(searcher, facet_fields),
                 facet_fields=facet_fields,
                 spelling=SpellingSuggester(searcher),
