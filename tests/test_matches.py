@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from search_app.engine import matches
-from search_app.engine.matches import Matches, intersection, union
+from search_app.engine.matches import Matches, intersection, top_rows, union
 
 # Sets of (document number, score): sparse ones over a wide range, dense ones over a narrow one.
 match_sets = st.lists(
@@ -45,3 +45,15 @@ def test_union_and_intersection_sum_scores_of_the_right_releases(
             assert got.ids.dtype == np.int32
             assert got.ids.tolist() == sorted(want)
             assert np.allclose(got.scores, [want[key] for key in sorted(want)])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=st.lists(st.tuples(st.booleans(), st.integers(0, 3), st.integers(-5, 5)), min_size=1, max_size=300),
+    count=st.integers(1, 320),
+)
+def test_top_rows_are_the_first_rows_of_a_full_sort(rows: list[tuple[bool, int, int]], count: int) -> None:
+    """Few distinct values in each key, so most rows tie on the first keys and the last decides."""
+    keys = [np.asarray(column) for column in zip(*rows, strict=True)] + [np.arange(len(rows))[::-1].copy()]
+    full = np.lexsort(list(reversed(keys)))
+    assert top_rows(keys, count).tolist() == full[:count].tolist()

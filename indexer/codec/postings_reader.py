@@ -49,18 +49,19 @@ class PostingsBlocks:
         self._file = matcher._postfile  # private: the segment's postings file
         base = matcher._baseoffset  # private: where the term's first block starts
         packed = _layouts.get(self._file, {}).get(base)
-        if packed is not None:
-            places, last_ids, counts = packed
-            layout: Layout = (places.tolist(), last_ids, counts.tolist())
-        else:
+        if packed is None:
             layout = _read_layout(self._file, base)
             if len(layout[2]) >= LAYOUT_FROM_BLOCKS:
                 _remember(self._file, base, layout)
-        self._ranges, self.last_ids, self.counts = layout
+            self._ranges: Any = layout[0]
+            self.last_ids = layout[1]
+            self.counts: Any = layout[2]
+        else:  # used as arrays: a page's releases need few of a common word's thousands of blocks
+            self._ranges, self.last_ids, self.counts = packed
 
     def data(self, block: int) -> tuple[Any, Any, Any]:
         """Return a block's (id gaps, weights, values) as Whoosh pickled them."""
-        start, end, compression = self._ranges[block]
+        start, end, compression = (int(number) for number in self._ranges[block])
         return decode_block_data(self._file.get(start, end - start), compression)
 
     def read_all(self, with_values: bool) -> tuple[DocIds, npt.NDArray[np.float64], list[bytes]]:
@@ -68,7 +69,8 @@ class PostingsBlocks:
         gaps: list[int] = []
         weights: list[float] = []
         values: list[bytes] = []
-        for block, count in enumerate(self.counts):
+        counts = self.counts if isinstance(self.counts, list) else self.counts.tolist()
+        for block, count in enumerate(counts):
             block_gaps, block_weights, block_values = self.data(block)
             gaps.extend(block_gaps)
             if block_weights is None:
@@ -79,7 +81,7 @@ class PostingsBlocks:
                 weights.extend(block_weights)
             if with_values:
                 values.extend(_values(block_values, count))
-        return _ids(gaps, self.counts, self.last_ids), np.asarray(weights, np.float64), values
+        return _ids(gaps, counts, self.last_ids), np.asarray(weights, np.float64), values
 
     def values_at(self, docs: npt.NDArray[np.int64]) -> tuple[DocIds, list[bytes]]:
         """Return those of the sorted ``docs`` that hold the word, with their values,

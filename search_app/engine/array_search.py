@@ -14,6 +14,7 @@ import math
 import random
 import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, cast
 
@@ -39,6 +40,9 @@ MIN_POSTINGS_CACHE_BYTES = 48 << 20
 MAX_POSTINGS_CACHE_BYTES = 512 << 20
 # A word in at most this many releases always gets its whole (cached) position table.
 SMALL_POSTINGS = 8192
+# The last few ORs run (a word searched in several fields) are remembered, unboosted:
+# as many as the words partial matching runs again (MAX_RELAXED_WORDS).
+RECENT_ORS = 10
 # Added to a position minus the word's place in a phrase, so keys stay positive.
 _POSITION_BIAS = 1 << 16
 
@@ -63,6 +67,7 @@ class ArraySearcher:
         self._lengths: dict[str, npt.NDArray[np.float64]] = {}
         self._postings: dict[tuple[str, Any], tuple[DocIds, Any]] = {}
         self._cached_bytes = 0
+        self._recent: OrderedDict[wq.Query, Matches] = OrderedDict()
         self._cache_limit = cache_bytes
         self._random = random.Random(0)
         self._lock = threading.Lock()
@@ -85,7 +90,10 @@ class ArraySearcher:
         if isinstance(q, type(wq.NullQuery)):
             return Matches.empty()
         if isinstance(q, wq.Or) and type(q) is wq.Or and q.minmatch in (0, 1) and q.scale is None:
-            return self._boosted(union([self._run(deadline, sub) for sub in q.subqueries]), q.boost)
+            recalled = self._recalled(q)
+            if recalled is None:
+                recalled = self._recall(q, union([self._run(deadline, sub) for sub in q.subqueries]))
+            return recalled
         if type(q) is wq.And and not any(isinstance(sub, wq.Not) for sub in q.subqueries):
             parts = [self._run(deadline, sub) for sub in q.subqueries]
             return self._boosted(intersection(parts), q.boost)
@@ -104,6 +112,22 @@ class ArraySearcher:
             scores[present] += optional.scores[at[present]]
             return self._boosted(Matches(required.ids, scores), q.boost)
         return self._by_whoosh(q, deadline)
+
+    def _recalled(self, q: wq.Query) -> Matches | None:
+        """Return the matches of ``q`` if it was among the last few ORs run (a word in several
+        fields: partial matching runs each word again after the whole query)."""
+        with self._lock:
+            found = self._recent.get(q)
+        return None if found is None else self._boosted(Matches(found.ids, found.scores), q.boost)
+
+    def _recall(self, q: wq.Query, matches: Matches) -> Matches:
+        """Remember the matches of ``q`` (read-only) and return them boosted."""
+        matches.ids.flags.writeable = matches.scores.flags.writeable = False
+        with self._lock:
+            self._recent[q] = matches
+            while len(self._recent) > RECENT_ORS:
+                self._recent.popitem(last=False)
+        return self._boosted(Matches(matches.ids, matches.scores), q.boost)
 
     @staticmethod
     def _boosted(matches: Matches, boost: float) -> Matches:

@@ -23,7 +23,7 @@ from whoosh.searching import TimeLimit
 
 from indexer.word_shapes import OPERATOR_WORDS
 from search_app.engine.array_search import ArraySearcher
-from search_app.engine.matches import DocIds, Matches, Scores, union
+from search_app.engine.matches import DocIds, Matches, Scores, top_rows, union
 from search_app.engine.proximity import PositionsOf, proximity_boosted
 from search_app.engine.query_reading import parse_query
 from search_app.engine.variants import NameVariants
@@ -120,13 +120,15 @@ class PartialMatches:
             self.stems,
         )
 
-    def _order(self, scores: Scores, rows: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
-        tiers = np.round(self.missing_weight[rows], 6)
-        return rows[np.lexsort((self.ids[rows], -scores[rows], tiers, ~self.complete[rows]))]
+    def _order(self, scores: Scores, rows: npt.NDArray[np.intp], count: int) -> npt.NDArray[np.intp]:
+        """Return the best ``count`` of ``rows`` in rank order: every word first, then the least
+        weight missing, the highest score, the first document."""
+        keys = [~self.complete[rows], np.round(self.missing_weight[rows], 6), -scores[rows], self.ids[rows]]
+        return rows[top_rows(keys, count)]
 
     def ranked(self, count: int, depth: int, positions_of: PositionsOf) -> tuple[DocIds, Scores]:
         """Return the ``max(count, depth)`` best ids and scores, the first ``depth`` with proximity bonus."""
-        rows = self._order(self.scores, np.arange(len(self.ids)))[: max(count, depth)]
+        rows = self._order(self.scores, np.arange(len(self.ids)), max(count, depth))
         head = rows[:depth]
         boosted = self.scores[head].copy()
         for mask in set(self.missing_mask[head].tolist()):
@@ -136,7 +138,7 @@ class PartialMatches:
                 boosted[group] = proximity_boosted(positions_of, words, self.ids[head[group]], boosted[group])
         scores = self.scores.copy()
         scores[head] = boosted
-        rows = np.concatenate((self._order(scores, head), rows[depth:]))
+        rows = np.concatenate((self._order(scores, head, len(head)), rows[depth:]))
         return self.ids[rows], scores[rows]
 
     def page(self, start: int, stop: int, depth: int, positions_of: PositionsOf) -> list[tuple[int, float]]:
@@ -222,13 +224,15 @@ def _widen(
         return None
     scores = candidates.scores
     mask = np.zeros(len(ids), np.int64)
+    missing = np.zeros(len(ids), np.float64)
     for i, run in enumerate(scaled):
         present = np.isin(ids, run.ids, assume_unique=True)
-        mask |= np.where(present, 0, 1 << i).astype(np.int64)
+        absent = ~present
+        mask[absent] |= 1 << i
+        missing[absent] += weights[i]
         if filler[i]:
             at = np.searchsorted(run.ids, ids[present])
             scores[present] += run.scores[at]
-    missing = ((mask[:, None] >> np.arange(len(words))) & 1) @ weights
     complete = np.isin(ids, strict_matches.ids, assume_unique=True)
     # Releases with every word keep their strict score, so their order is today's.
     at = np.searchsorted(strict_matches.ids, ids[complete])
