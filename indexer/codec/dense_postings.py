@@ -27,9 +27,10 @@ import numpy as np
 import numpy.typing as npt
 from whoosh.codec.whoosh3 import W3Segment
 from whoosh.fields import Schema
-from whoosh.reading import SegmentReader
 
-from indexer.codec.postings_reader import read_postings
+from indexer.codec.layout import TERM_INFO
+from indexer.codec.merge import POSTINGS_PLACE, RunParts, read_plainly, terms, terms_table
+from indexer.codec.postings_reader import PostingsBlocks
 
 # A word's postings in a segment are written as arrays when it is in at least this many
 # of the segment's releases (decoding them from blocks would take ~1.6 ms and more).
@@ -44,34 +45,35 @@ Directory = dict[tuple[str, bytes], tuple[int, int, int, str]]
 
 
 def write_dense_postings(storage: Any, schema: Schema, segment: W3Segment) -> int:
-    """Write the ``.dps`` file of a finished segment (no deletions); return its terms."""
-    reader = SegmentReader(storage, schema, segment)
+    """Write the ``.dps`` file of a finished segment (no deletions); return its terms.
+
+    The segment is read front to back with file reads, as a merge reads its runs: its
+    terms table, then the postings of each common word in turn (not a memory map, which
+    would count the gigabytes read as this process's memory).
+    """
+    parts = read_plainly(storage, segment)
     directory: Directory = {}
     try:
+        table = terms_table(RunParts(parts, segment, 0))
         with storage.create_file(segment.make_filename(EXTENSION)) as out:
             position = _write(out, MAGIC)
-            for fieldname in schema.names():
-                if not schema[fieldname].scorable:
+            for fieldname, btext, _, info in terms(table, 0):
+                inlined, _, frequency, *_ = TERM_INFO.unpack_from(info)
+                if inlined or frequency < DENSE_FROM or not schema[fieldname].scorable:
                     continue  # words are searched in scored (text) fields
-                common = [
-                    btext
-                    for btext, info in reader.iter_field(fieldname)
-                    if info.doc_frequency() >= DENSE_FROM
-                ]
-                for btext in common:
-                    ids, weights, _ = read_postings(reader.postings(fieldname, btext))
-                    stored = _compact(weights)
-                    ids_at = position
-                    position += _write(out, ids.astype("<i4").tobytes())
-                    weights_at = position
-                    position += _write(out, stored.tobytes())
-                    position += _write(out, bytes(-position % _ALIGN))
-                    directory[(fieldname, btext)] = (ids_at, len(ids), weights_at, stored.dtype.str)
-            at = position
+                raw = table.postings.get(*POSTINGS_PLACE.unpack_from(info, TERM_INFO.size))
+                ids, weights, _ = PostingsBlocks.in_bytes(raw).read_all(with_values=False)
+                stored = _compact(weights)
+                ids_at = position
+                position += _write(out, ids.astype("<i4").tobytes())
+                weights_at = position
+                position += _write(out, stored.tobytes())
+                position += _write(out, bytes(-position % _ALIGN))
+                directory[(fieldname, btext)] = (ids_at, len(ids), weights_at, stored.dtype.str)
             _write(out, pickle.dumps(directory, pickle.HIGHEST_PROTOCOL))
-            _write(out, _DIRECTORY_OFFSET.pack(at))
+            _write(out, _DIRECTORY_OFFSET.pack(position))
     finally:
-        reader.close()
+        parts.close()
     return len(directory)
 
 

@@ -36,7 +36,7 @@ from indexer.codec.layout import BLOCK_LENGTH, INT_SIZE, POSTINGS_MAGIC, TERM_IN
 from indexer.codec.postings_writer import BuildCodec
 
 _STORED_COLUMN = "_stored"
-_POSTINGS_PLACE = struct.Struct("!qi")
+POSTINGS_PLACE = struct.Struct("!qi")
 # A terms table entry starts with the key's and the value's lengths.
 _KEY_VALUE_LENGTHS = struct.Struct("!ii")
 # Bytes of a terms table read at a time.
@@ -45,7 +45,7 @@ _MAGIC_SIZE = len(POSTINGS_MAGIC)
 _INLINED = "cannot merge inlined postings (written by Whoosh's own writer)"
 
 
-class _Source(NamedTuple):
+class RunParts(NamedTuple):
     """One run being merged: its compound file's parts, and its first document."""
 
     parts: CompoundStorage
@@ -65,7 +65,7 @@ def merge_runs(storage: Any, schema: Schema, indexname: str, runs: Sequence[W3Se
     return it; the index's table of contents is not changed."""
     counts = [run.doc_count_all() for run in runs]
     sources = [
-        _Source(_read_plainly(storage, run), run, base)
+        RunParts(read_plainly(storage, run), run, base)
         for run, base in zip(runs, [0, *accumulate(counts)], strict=False)
     ]
     codec = BuildCodec()
@@ -81,7 +81,7 @@ def merge_runs(storage: Any, schema: Schema, indexname: str, runs: Sequence[W3Se
     return merged
 
 
-def _read_plainly(storage: Any, run: W3Segment) -> CompoundStorage:
+def read_plainly(storage: Any, run: W3Segment) -> CompoundStorage:
     """Open a run's compound file for reading with file reads (see the module's notes)."""
     return CompoundStorage(storage.open_file(run.make_filename(run.COMPOUND_EXT)), use_mmap=False)
 
@@ -101,7 +101,7 @@ def _column_type(schema: Schema, name: str) -> Column:
     return column
 
 
-def _column_names(source: _Source) -> list[str]:
+def _column_names(source: RunParts) -> list[str]:
     prefix, suffix = source.segment.make_filename("."), W3Codec.COLUMN_EXT
     return [
         name[len(prefix) : -len(suffix)]
@@ -123,7 +123,7 @@ def _new_column(perdoc: Any, name: str, column: Column) -> Any:
 
 
 def _merge_columns(
-    codec: BuildCodec, storage: Any, schema: Schema, merged: W3Segment, sources: list[_Source], total: int
+    codec: BuildCodec, storage: Any, schema: Schema, merged: W3Segment, sources: list[RunParts], total: int
 ) -> None:
     """Copy every column value of every document, and sum the field lengths."""
     perdoc = codec.per_document_writer(storage, merged)
@@ -152,7 +152,7 @@ def _merge_columns(
 # -- terms and postings -----------------------------------------------------------------
 
 
-class _TermsTable(NamedTuple):
+class TermsTable(NamedTuple):
     """A run's terms table, its field numbers and its postings."""
 
     table: OrderedHashReader
@@ -177,14 +177,14 @@ class _ReadAhead:
         return self._buffer[at : at + length]
 
 
-def _terms_table(source: _Source) -> _TermsTable:
+def terms_table(source: RunParts) -> TermsTable:
     length = source.part_length(W3Codec.TERMS_EXT)
     table = OrderedHashReader(source.part(W3Codec.TERMS_EXT), length)
     postings = _ReadAhead(source.part(W3Codec.POSTS_EXT), source.part_length(W3Codec.POSTS_EXT))
-    return _TermsTable(table, dict(table.extras["fieldmap"]), postings)
+    return TermsTable(table, dict(table.extras["fieldmap"]), postings)
 
 
-def _terms(table: _TermsTable, number: int) -> Iterator[tuple[str, bytes, int, bytes]]:
+def terms(table: TermsTable, number: int) -> Iterator[tuple[str, bytes, int, bytes]]:
     """Yield (field, term, segment number, term info bytes) of every term, in order.
 
     The table's keys are a field number and the term; its fields are numbered in name
@@ -218,12 +218,12 @@ def _terms(table: _TermsTable, number: int) -> Iterator[tuple[str, bytes, int, b
 
 
 def _merge_terms(
-    codec: BuildCodec, storage: Any, schema: Schema, merged: W3Segment, sources: list[_Source]
+    codec: BuildCodec, storage: Any, schema: Schema, merged: W3Segment, sources: list[RunParts]
 ) -> None:
-    tables = [_terms_table(source) for source in sources]
+    tables = [terms_table(source) for source in sources]
     writer = codec.field_writer(storage, merged)
-    terms = heapq.merge(*(_terms(table, number) for number, table in enumerate(tables)))
-    for field, in_field in groupby(terms, key=itemgetter(0)):
+    in_order = heapq.merge(*(terms(table, number) for number, table in enumerate(tables)))
+    for field, in_field in groupby(in_order, key=itemgetter(0)):
         writer.start_field(field, schema[field])
         for term, parts in groupby(in_field, key=itemgetter(1)):
             found = [(tables[number], info) for _, _, number, info in parts]
@@ -232,14 +232,14 @@ def _merge_terms(
     writer.close()
 
 
-def _merged_postings(found: list[tuple[_TermsTable, bytes]], offset: int) -> tuple[bytes, bytes]:
+def _merged_postings(found: list[tuple[TermsTable, bytes]], offset: int) -> tuple[bytes, bytes]:
     """Return one term's postings in several runs as one list, and its term info."""
     if len(found) == 1:  # most terms of a big corpus: only where it lies changes
         table, data = found[0]
         if data[0]:
             raise ValueError(_INLINED)
-        raw = table.postings.get(*_POSTINGS_PLACE.unpack_from(data, TERM_INFO.size))
-        return raw, data[: TERM_INFO.size] + _POSTINGS_PLACE.pack(offset, len(raw))
+        raw = table.postings.get(*POSTINGS_PLACE.unpack_from(data, TERM_INFO.size))
+        return raw, data[: TERM_INFO.size] + POSTINGS_PLACE.pack(offset, len(raw))
     chunks = [POSTINGS_MAGIC]
     total, frequency, shortest, longest, max_weight = 0.0, 0, 0, 0, 0.0
     last_number = len(found) - 1
@@ -252,7 +252,7 @@ def _merged_postings(found: list[tuple[_TermsTable, bytes]], offset: int) -> tup
             shortest = short
         longest, max_weight = max(longest, long), max(max_weight, top)
         chunks += _blocks(
-            table.postings.get(*_POSTINGS_PLACE.unpack_from(data, TERM_INFO.size)), number == last_number
+            table.postings.get(*POSTINGS_PLACE.unpack_from(data, TERM_INFO.size)), number == last_number
         )
     merged = b"".join(chunks)
     first_id = TERM_INFO.unpack_from(found[0][1])[6]

@@ -22,7 +22,7 @@ import numpy.typing as npt
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import FilterMatcher
 
-from indexer.codec.layout import decode_block_data, read_block_place
+from indexer.codec.layout import POSTINGS_MAGIC, decode_block_data, read_block_place
 
 DocIds = npt.NDArray[np.int32]
 
@@ -46,13 +46,23 @@ class PostingsBlocks:
     """The blocks of one word's postings in one segment: infos read up front, data on demand."""
 
     def __init__(self, matcher: W3LeafMatcher) -> None:
-        self._file = matcher._postfile  # private: the segment's postings file
-        base = matcher._baseoffset  # private: where the term's first block starts
-        packed = _layouts.get(self._file, {}).get(base)
+        # Private: the segment's postings file, and where the term's first block starts.
+        self._open(matcher._postfile, matcher._baseoffset, remember=True)
+
+    @classmethod
+    def in_bytes(cls, raw: bytes) -> PostingsBlocks:
+        """Return the blocks of one term's postings, bytes as the postings file holds them."""
+        blocks = cls.__new__(cls)
+        blocks._open(_Bytes(raw), len(POSTINGS_MAGIC), remember=False)
+        return blocks
+
+    def _open(self, file: Any, base: int, remember: bool) -> None:
+        self._file = file
+        packed = _layouts.get(file, {}).get(base) if remember else None
         if packed is None:
-            layout = _read_layout(self._file, base)
-            if len(layout[2]) >= LAYOUT_FROM_BLOCKS:
-                _remember(self._file, base, layout)
+            layout = _read_layout(file, base)
+            if remember and len(layout[2]) >= LAYOUT_FROM_BLOCKS:
+                _remember(file, base, layout)
             self._ranges: Any = layout[0]
             self.last_ids = layout[1]
             self.counts: Any = layout[2]
@@ -108,6 +118,16 @@ class PostingsBlocks:
                     values.append(block_list[at])
             start = end
         return np.asarray(found, np.int32), values
+
+
+class _Bytes:
+    """Bytes read as a postings file is read: ``get(offset, size)``."""
+
+    def __init__(self, raw: bytes) -> None:
+        self._raw = raw
+
+    def get(self, offset: int, size: int) -> bytes:
+        return self._raw[offset : offset + size]
 
 
 def _read_layout(file: Any, position: int) -> Layout:
