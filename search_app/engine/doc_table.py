@@ -9,6 +9,8 @@ per release per search.
 from __future__ import annotations
 
 import datetime as dt
+from itertools import chain
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -36,7 +38,7 @@ class FacetColumn:
         self.starts = np.searchsorted(docs, np.arange(size + 1)).astype(np.int64)
         # Releases carry at most one value (a year, a source): one ordinal per release, -1 for none.
         self.single: DocIds | None = None
-        if len(docs) == len(np.unique(docs)):
+        if not len(docs) or bool(np.all(docs[1:] > docs[:-1])):  # in release order: no repeats
             self.single = np.full(size, -1, np.int32)
             self.single[docs] = ordinals
         self._docs_with: dict[int, DocIds] = {}
@@ -162,20 +164,33 @@ def _numbers(reader: IndexReader, field: str, size: int) -> npt.NDArray[np.uint6
 
 
 def _facet_column(reader: IndexReader, field: str, size: int) -> FacetColumn:
+    """Read a facet column: each distinct stored value is decoded once (a million releases
+    share a few thousand years, sources and tag lists)."""
     ordinal: dict[str, int] = {}
-    docs: list[int] = []
-    ordinals: list[int] = []
+    decoded: dict[Any, tuple[int, ...]] = {}  # a stored value -> the ordinals of its values
+    per_doc: list[tuple[int, ...]] = []  # every document's, in document order
     for segment, offset in reader.leaf_readers():
+        count = segment.doc_count_all()
+        per_doc.extend([()] * (offset - len(per_doc)))
         if not segment.has_column(field):
             continue
         column = segment.column_reader(field, translate=False)
-        for docnum in range(segment.doc_count_all()):
+        for docnum in range(count):
             raw = column[docnum]
-            items = raw if isinstance(raw, (list, tuple)) else [raw]
-            for item in items:
-                value = item.decode("utf-8") if isinstance(item, bytes) else str(item)
-                if not value:
-                    continue
-                docs.append(docnum + offset)
-                ordinals.append(ordinal.setdefault(value, len(ordinal)))
-    return FacetColumn(list(ordinal), np.asarray(docs, np.int32), np.asarray(ordinals, np.int32), size)
+            key = tuple(raw) if isinstance(raw, list) else raw
+            found = decoded.get(key)
+            if found is None:
+                found = decoded[key] = _ordinals(raw, ordinal)
+            per_doc.append(found)
+    per_doc.extend([()] * (size - len(per_doc)))
+    lengths = np.fromiter(map(len, per_doc), np.int64, len(per_doc))
+    ordinals = np.fromiter(chain.from_iterable(per_doc), np.int32, int(lengths.sum()))
+    docs = np.repeat(np.arange(len(per_doc), dtype=np.int32), lengths)
+    return FacetColumn(list(ordinal), docs, ordinals, size)
+
+
+def _ordinals(raw: Any, ordinal: dict[str, int]) -> tuple[int, ...]:
+    """Return the ordinals of a stored facet value's values, numbering new ones."""
+    items = raw if isinstance(raw, (list, tuple)) else [raw]
+    values = [item.decode("utf-8") if isinstance(item, bytes) else str(item) for item in items]
+    return tuple(ordinal.setdefault(value, len(ordinal)) for value in values if value)
