@@ -17,6 +17,7 @@ from whoosh.writing import IndexWriter
 
 from indexer.codec import mapped_segments
 from indexer.codec.parallel import FreshIndexBuild
+from indexer.completions import Completions, completions_of
 from indexer.corpus import Corpus, Source, load_corpus, stream_corpus, unchanged_files
 from indexer.languages import forget_model
 from indexer.records import KnownRelease, RecordError, ReleaseRecord
@@ -244,14 +245,17 @@ def _full_build(
             raise StrictStop(corpus.errors[0])
         forget_model()
         build.commit(build_schema(sorted(extra_values), languages))
-        releases = ((release.id, (release.digest, release.source_path)) for release in indexed.releases())
+        completions = Completions()  # gathered as the manifest is written: the log is read once for both
+        releases = (
+            (release.id, (release.digest, release.source_path))
+            for release in completions.gathered(indexed.releases())
+        )
         generation.write_manifest(ix.latest_generation(), releases)
         generation.write_known_sources(indexed.remembered_sources(), corpus.files)
         ix.close()
         facets = _facet_fields(extra_values)
-        completions = _completions(indexed.releases())
         indexed.close()
-        _write_metadata(generation, indexed.count, facets, completions, generation.checksums())
+        _write_metadata(generation, indexed.count, facets, completions.as_dict(), generation.checksums())
     except BaseException:
         indexed.close()
         if build is not None:
@@ -334,7 +338,7 @@ def _incremental(
     ix.close()
     facets = generation.metadata().get("facet_fields", list(DEFAULT_FACET_FIELDS))
     _write_metadata(
-        generation, summary.documents, facets, _completions(records), generation.checksums(verified)
+        generation, summary.documents, facets, completions_of(records), generation.checksums(verified)
     )
     return summary
 
@@ -361,16 +365,6 @@ def _indexed_releases(generation: Generation, ix: index.Index) -> dict[str, tupl
             fields["id"]: (str(fields.get("content_hash")), str(fields.get("source_path")))
             for fields in searcher.all_stored_fields()
         }
-
-
-def _completions(records: Iterable[ReleaseRecord | KnownRelease]) -> dict[str, list[str]]:
-    """Return the search box's completions: every title and tag, once each, sorted."""
-    titles: set[str] = set()
-    tags: set[str] = set()
-    for record in records:
-        titles.add(record.title)
-        tags.update(record.tags)
-    return {"titles": sorted(titles), "tags": sorted(tags)}
 
 
 def _write_metadata(

@@ -17,6 +17,7 @@ import numpy.typing as npt
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
+from search_app.engine.slices import slice_indexes
 from search_app.service.contract import FACET_LIMIT, FacetValue
 
 DocIds = npt.NDArray[np.int32]
@@ -47,12 +48,9 @@ class FacetColumn:
         """Return how many of ``ids`` (distinct document numbers) carry each value, by ordinal."""
         if self.single is not None:
             return np.bincount(self.single[ids] + 1, minlength=len(self.values) + 1)[1:]
-        starts, ends = self.starts[ids], self.starts[ids + 1]
-        lengths = ends - starts
-        total = int(lengths.sum())
-        # Indexes of every pair of the releases counted, without a Python loop.
-        steps = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        return np.bincount(self.ordinals[np.repeat(starts, lengths) + steps], minlength=len(self.values))
+        starts = self.starts[ids]
+        pairs = slice_indexes(starts, self.starts[ids + 1] - starts)
+        return np.bincount(self.ordinals[pairs], minlength=len(self.values))
 
     def top(self, counts: npt.NDArray[np.int64]) -> list[FacetValue]:
         """Return the most frequent values by ``counts``, ties by value."""

@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from search_app.engine.slices import slice_indexes
+
 DocIds = npt.NDArray[np.int32]
 
 
@@ -40,11 +42,7 @@ class PositionTable:
         at = np.minimum(np.searchsorted(self.ids, docs), len(self.ids) - 1)
         at = at[self.ids[at] == docs]
         counts = self.counts[at]
-        total = int(counts.sum())
-        # Indexes of every position of the selected releases, without a Python loop.
-        steps = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-        index = np.repeat(self.starts[at], counts) + steps
-        return np.repeat(self.ids[at], counts), self.positions[index]
+        return np.repeat(self.ids[at], counts), self.positions[slice_indexes(self.starts[at], counts)]
 
 
 def ascending(values: npt.NDArray[Any]) -> npt.NDArray[Any]:

@@ -114,7 +114,7 @@ class SearchService:
     def search(self, request: SearchRequest) -> SearchResult:
         """Run one search and return the requested page with facets and highlights.
 
-        Its time budget starts once the live generation is open: opening a new one (~7 s at a
+        Its time budget starts once the live generation is open: opening a new one (~5 s at a
         million releases) is done once per worker and generation, not by this search alone."""
         live = self._open()
         started = time.perf_counter()

@@ -98,9 +98,6 @@ def main(host: str, port: int, workers: int, socket_fd: int | None, index_dir: P
     ).run()
 
 
-_FD_OPTION = "--socket-fd"
-
-
 def _check_listening(fd: int) -> None:
     """Fail with a usage error unless ``fd`` is an open socket that listens."""
     try:
