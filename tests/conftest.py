@@ -14,6 +14,7 @@ import textwrap
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fixture_site import FixtureSite, serve_site
@@ -182,3 +183,22 @@ department justice prosecutor announced today guilty plea scheme million victims
 def fixture_site() -> Iterator[FixtureSite]:
     """The seed's press-release listing as a CMS site on 127.0.0.1 (tests/fixtures/site/)."""
     yield from serve_site()
+
+
+def checked_dense_postings(reader: Any, dense: Any, fieldnames: list[str], least: int) -> int:
+    """Check one segment's dense postings (``DensePostings``): they hold exactly its words in
+    ``least`` of its releases or more, each equal to what Whoosh reads from the blocks
+    (deleted releases included). Return how many words were checked."""
+    from indexer.codec.postings_reader import read_postings
+
+    checked = 0
+    for fieldname in fieldnames:
+        for btext, info in reader.iter_field(fieldname):
+            arrays = dense.postings(fieldname, btext)
+            assert (arrays is not None) == (info.doc_frequency() >= least), (fieldname, btext)
+            if arrays is not None:
+                matcher = reader.postings(fieldname, btext)
+                ids, weights, _ = read_postings(getattr(matcher, "child", matcher))
+                assert arrays[0].tolist() == ids.tolist() and arrays[1].tolist() == weights.tolist()
+                checked += 1
+    return checked

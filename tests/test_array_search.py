@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import WORDS, synthetic_corpus
+from conftest import WORDS, checked_dense_postings, synthetic_corpus
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh import query as wq
@@ -314,14 +314,6 @@ def test_common_words_postings_mapped_from_dense_arrays_equal_the_blocks(updated
     assert len(leaves) == 2 and dense[1] is None and dense[0] is not None
     reader = leaves[0].reader()
     assert reader.has_deletions()
-    checked = 0
-    for fieldname in [name for name in searcher.schema.names() if searcher.schema[name].scorable]:
-        for btext, info in reader.iter_field(fieldname):
-            mapped = dense[0].postings(fieldname, btext)
-            assert (mapped is not None) == (info.doc_frequency() >= 64), (fieldname, btext)
-            if mapped is not None:
-                matcher = reader.postings(fieldname, btext)
-                ids, weights, _ = postings_reader.read_postings(getattr(matcher, "child", matcher))
-                assert mapped[0].tolist() == ids.tolist() and mapped[1].tolist() == weights.tolist()
-                checked += 1
+    scorable = [name for name in searcher.schema.names() if searcher.schema[name].scorable]
+    checked = checked_dense_postings(reader, dense[0], scorable, 64)
     assert checked == len(dense[0]) > 20

@@ -8,14 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MULTILINGUAL_FIXTURES, SEED_CORPUS, synthetic_corpus
+from conftest import MULTILINGUAL_FIXTURES, SEED_CORPUS, checked_dense_postings, synthetic_corpus
 from whoosh import index
 from whoosh.index import Index
 from whoosh.writing import SegmentWriter
 
 from indexer import build
 from indexer.build import _extra_fields, reindex
-from indexer.codec import parallel
+from indexer.codec import dense_postings, parallel
+from indexer.codec.dense_postings import DensePostings
 from indexer.codec.parallel import write_fresh_index
 from indexer.codec.postings import encode_positions
 from indexer.codec.writer import BuildWriter
@@ -112,7 +113,8 @@ def test_build_writer_writes_what_whooshs_writer_writes(records: list[ReleaseRec
     # Only the postings (the block data pickle's protocol) and the stored fields (ISA-L
     # in place of zlib, the same format) are stored differently.
     expected, written = segment_files(tmp_path / "whoosh"), segment_files(tmp_path / "build")
-    assert {name for name in written if written[name] != expected[name]} == {"pst", "trm", "_stored.col"}
+    assert set(written) - set(expected) <= {"dps"}  # common words' postings as arrays besides
+    assert {name for name in expected if written[name] != expected[name]} == {"pst", "trm", "_stored.col"}
     assert len(written["_stored.col"]) < 1.05 * len(expected["_stored.col"])
     assert len(written["pst"]) < 0.7 * len(expected["pst"])
 
@@ -263,3 +265,32 @@ def test_a_full_build_a_window_at_a_time_indexes_what_a_single_writer_does(
     assert 3 <= len(built.reader().leaf_readers()) <= 5
     assert built.schema.names() == whoosh_ix.schema.names()  # extra fields met in later windows too
     assert contents(built, with_blocks=False) == contents(whoosh_ix, with_blocks=False)
+
+
+def test_merged_segments_hold_their_common_words_postings_as_arrays_joined_from_the_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Runs write the arrays of words in 16 of their releases or more; merging joins them (and
+    decodes the runs' blocks where a word was rarer) for words in 48 of a segment's or more."""
+    corpus = synthetic_corpus(tmp_path / "corpus.jsonl", 600)
+    monkeypatch.setattr(build, "window_chars", lambda budget_mb, writers: 50_000)
+    monkeypatch.setattr(build, "SegmentGroups", lambda: SegmentGroups(limit=200_000))
+    monkeypatch.setattr(dense_postings, "DENSE_FROM", 48)
+    monkeypatch.setattr(dense_postings, "RUN_DENSE_FROM", 16)
+    monkeypatch.setenv("RELEASE_SEARCH_BUILD_MEMORY_MB", "1")
+    reindex(corpus, tmp_path / "ix", full=True)
+    folder = IndexStore(tmp_path / "ix").require_current().path
+    built = index.open_dir(str(folder))
+    leaves = built.reader().leaf_readers()
+
+    assert len(leaves) >= 3
+    scorable = [name for name in built.schema.names() if built.schema[name].scorable]
+    checked = 0
+    for reader, _ in leaves:
+        dense = DensePostings.of_segment(folder, reader.segment())
+        assert dense is not None
+        checked += checked_dense_postings(reader, dense, scorable, 48)
+    assert checked > 50
+    # Only the segments' own files are left: no run's arrays, nothing half written.
+    assert len([name for name in os.listdir(folder) if name.endswith(".dps")]) == len(leaves)
+    assert not [name for name in os.listdir(folder) if name.endswith(".part")]

@@ -2,12 +2,17 @@
 
 Reading a postings list from Whoosh's blocks costs about 0.2 µs a posting (each
 block's pickle holds the positions too): a word in 900,000 of a million releases
-takes ~200 ms, on every search that misses the worker's postings cache. After a full
-build writes a segment, the ids and weights of each word of a text field in at least
-:data:`DENSE_FROM` of its releases are also written, as arrays, to the segment's
-``.dps`` file (``MAIN_<segment id>.dps``, so Whoosh keeps it with its segment and
-deletes it with it). A search maps that file and reads a common word's postings as
-array views: no decoding, no private copy per worker.
+takes ~200 ms, on every search that misses the worker's postings cache. So a full
+build's segments also hold the ids and weights of each word of a text field in at
+least :data:`DENSE_FROM` of their releases as arrays, in the segment's ``.dps`` file
+(``MAIN_<segment id>.dps``, so Whoosh keeps it with its segment and deletes it with
+it). A search maps that file and reads a common word's postings as array views: no
+decoding, no private copy per worker.
+
+They are written from the arrays the build has anyway: each writer writes the words in
+at least :func:`run_dense_from` of a run's releases (:class:`DenseWriter`), and a
+merge of runs (:mod:`indexer.codec.merge`) joins the runs' arrays of each word common
+enough in the merged segment, decoding the blocks only of runs where the word was rare.
 
 The file: :data:`MAGIC`, each term's ids (int32) and weights (uint8 where every weight
 is a whole number below 256, else float32), then a pickled directory
@@ -26,15 +31,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from whoosh.codec.whoosh3 import W3Segment
-from whoosh.fields import Schema
-
-from indexer.codec.layout import TERM_INFO
-from indexer.codec.merge import POSTINGS_PLACE, RunParts, read_plainly, terms, terms_table
-from indexer.codec.postings_reader import PostingsBlocks
 
 # A word's postings in a segment are written as arrays when it is in at least this many
 # of the segment's releases (decoding them from blocks would take ~1.6 ms and more).
 DENSE_FROM = 8192
+# A build's writers write the postings of each word in at least this many of a run's
+# releases as arrays, which merges then join (words below it are decoded from blocks).
+RUN_DENSE_FROM = 128
 EXTENSION = ".dps"
 MAGIC = b"RSDENSE1"
 _DIRECTORY_OFFSET = struct.Struct("<Q")
@@ -44,42 +47,114 @@ DocIds = npt.NDArray[np.int32]
 Directory = dict[tuple[str, bytes], tuple[int, int, int, str]]
 
 
-def write_dense_postings(storage: Any, schema: Schema, segment: W3Segment) -> int:
-    """Write the ``.dps`` file of a finished segment (no deletions); return its terms.
+def dense_from() -> int:
+    """Return the fewest releases a word of a merged segment is in to get dense postings."""
+    return DENSE_FROM
 
-    The segment is read front to back with file reads, as a merge reads its runs: its
-    terms table, then the postings of each common word in turn (not a memory map, which
-    would count the gigabytes read as this process's memory).
-    """
-    parts = read_plainly(storage, segment)
-    directory: Directory = {}
+
+def run_dense_from() -> int:
+    """Return the fewest releases a word of a run is in to get dense postings there."""
+    return min(RUN_DENSE_FROM, DENSE_FROM)
+
+
+class DenseWriter:
+    """Write a segment's ``.dps`` file, word after word.
+
+    It is written under a name of its own and moved into place by :meth:`finish`, once
+    the segment's compound file is assembled (which takes in every file named as the
+    segment's parts are)."""
+
+    def __init__(self, storage: Any, segment: W3Segment) -> None:
+        self._storage, self._segment = storage, segment
+        self._name = f"{segment.segment_id()}-dense.part"
+        self._out = storage.create_file(self._name)
+        self._position = 0
+        self._write(MAGIC)
+        self._directory: Directory = {}
+
+    def add(self, field: str, btext: bytes, ids: npt.NDArray[Any], weights: npt.NDArray[Any]) -> None:
+        """Add a word's postings: ids in order, and Whoosh's weights (32-bit floats)."""
+        stored = _compact(weights)
+        ids_at = self._write(ids.astype("<i4", copy=False).tobytes())
+        weights_at = self._write(stored.tobytes())
+        self._write(bytes(-self._position % _ALIGN))
+        self._directory[(field, btext)] = (ids_at, len(ids), weights_at, stored.dtype.str)
+
+    def finish(self) -> int:
+        """Write the directory and move the file into place; return how many words it holds."""
+        at = self._position
+        self._write(pickle.dumps(self._directory, pickle.HIGHEST_PROTOCOL))
+        self._write(_DIRECTORY_OFFSET.pack(at))
+        self._out.close()
+        self._storage.rename_file(self._name, self._segment.make_filename(EXTENSION))
+        return len(self._directory)
+
+    def cancel(self) -> None:
+        """Give the file up."""
+        if not self._out.is_closed:
+            self._out.close()
+        self._storage.delete_file(self._name)
+
+    def _write(self, data: bytes) -> int:
+        """Write ``data``; return where it starts."""
+        at = self._position
+        self._out.write(data)
+        self._position += len(data)
+        return at
+
+
+class DenseRun:
+    """A run's ``.dps`` file, read with plain file reads (as a merge reads runs: not a memory
+    map, which would count what it reads as the merging process's memory)."""
+
+    def __init__(self, storage: Any, segment: W3Segment) -> None:
+        self._file = storage.open_file(segment.make_filename(EXTENSION))
+        size = storage.file_length(segment.make_filename(EXTENSION))
+        self._file.seek(size - _DIRECTORY_OFFSET.size)
+        (at,) = _DIRECTORY_OFFSET.unpack(self._file.read(_DIRECTORY_OFFSET.size))
+        self._file.seek(at)
+        self.directory: Directory = pickle.loads(self._file.read(size - _DIRECTORY_OFFSET.size - at))
+
+    @classmethod
+    def of_segment(cls, storage: Any, segment: W3Segment) -> DenseRun | None:
+        """Return the run's dense postings, or None if it has none."""
+        exists = storage.file_exists(segment.make_filename(EXTENSION))
+        return cls(storage, segment) if exists else None
+
+    def postings(self, field: str, btext: bytes) -> tuple[DocIds, npt.NDArray[Any]] | None:
+        """Return a word's (ids, weights) in the run, or None if it is not written here."""
+        place = self.directory.get((field, btext))
+        if place is None:
+            return None
+        ids_at, count, weights_at, dtype = place
+        self._file.seek(ids_at)
+        ids = np.frombuffer(self._file.read(4 * count), "<i4")
+        self._file.seek(weights_at)
+        weights = np.frombuffer(self._file.read(np.dtype(dtype).itemsize * count), dtype)
+        return ids, weights
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def keep_common_words(storage: Any, segment: W3Segment) -> None:
+    """Rewrite a run's ``.dps`` file, which became a segment of the index as it is, keeping
+    only the words in at least :data:`DENSE_FROM` of its releases."""
+    run = DenseRun.of_segment(storage, segment)
+    if run is None:
+        return
+    writer = DenseWriter(storage, segment)
     try:
-        table = terms_table(RunParts(parts, segment, 0))
-        with storage.create_file(segment.make_filename(EXTENSION)) as out:
-            position = _write(out, MAGIC)
-            for fieldname, btext, _, info in terms(table, 0):
-                inlined, _, frequency, *_ = TERM_INFO.unpack_from(info)
-                if inlined or frequency < DENSE_FROM or not schema[fieldname].scorable:
-                    continue  # words are searched in scored (text) fields
-                raw = table.postings.get(*POSTINGS_PLACE.unpack_from(info, TERM_INFO.size))
-                ids, weights, _ = PostingsBlocks.in_bytes(raw).read_all(with_values=False)
-                stored = _compact(weights)
-                ids_at = position
-                position += _write(out, ids.astype("<i4").tobytes())
-                weights_at = position
-                position += _write(out, stored.tobytes())
-                position += _write(out, bytes(-position % _ALIGN))
-                directory[(fieldname, btext)] = (ids_at, len(ids), weights_at, stored.dtype.str)
-            _write(out, pickle.dumps(directory, pickle.HIGHEST_PROTOCOL))
-            _write(out, _DIRECTORY_OFFSET.pack(position))
+        for (field, btext), (_, count, _, _) in sorted(run.directory.items()):
+            found = run.postings(field, btext) if count >= dense_from() else None
+            if found is not None:
+                writer.add(field, btext, *found)
+    except BaseException:
+        writer.cancel()
+        raise
     finally:
-        parts.close()
-    return len(directory)
-
-
-def _write(out: Any, data: bytes) -> int:
-    out.write(data)
-    return len(data)
+        run.close()
+    writer.finish()
 
 
 def _compact(weights: npt.NDArray[np.float64]) -> npt.NDArray[Any]:

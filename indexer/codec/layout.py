@@ -40,9 +40,9 @@ INT_SIZE = BLOCK_LENGTH.size
 # W3TermInfo's fixed part: flags, weight, doc frequency, min and max length bytes,
 # max weight, first and last id; then the postings' offset and length.
 TERM_INFO = struct.Struct("!BfIBBfII")
-_POSTINGS_PLACE = struct.Struct("!qi")
+POSTINGS_PLACE = struct.Struct("!qi")
 # Block infos are pickled with protocol 2, whatever the data's protocol.
-_INFO_PROTOCOL = 2
+INFO_PROTOCOL = 2
 # Longer than any pickled info tuple (six numbers): read with the block length in one go.
 _INFO_BYTES = 64
 
@@ -140,7 +140,7 @@ def encode_block(
     if compression:
         data = isal_zlib.compress(data, compression)
     count, last_id, max_weight, _, shortest, longest = info
-    infobytes = pickle.dumps((count, last_id, max_weight, compression, shortest, longest), _INFO_PROTOCOL)
+    infobytes = pickle.dumps((count, last_id, max_weight, compression, shortest, longest), INFO_PROTOCOL)
     length = len(infobytes) + len(data)
     return BLOCK_LENGTH.pack(-length if last else length) + infobytes + data
 
@@ -190,4 +190,4 @@ def encode_term_info(
 ) -> bytes:
     """Return a term info's bytes as ``W3TermInfo.to_bytes`` writes them (postings not inlined)."""
     head = TERM_INFO.pack(False, total, doc_frequency, shortest, longest, max_weight, first_id, last_id)
-    return head + _POSTINGS_PLACE.pack(offset, length)
+    return head + POSTINGS_PLACE.pack(offset, length)

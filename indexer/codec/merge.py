@@ -25,6 +25,8 @@ from itertools import accumulate, groupby
 from operator import itemgetter
 from typing import Any, NamedTuple
 
+import numpy as np
+import numpy.typing as npt
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3Segment
 from whoosh.columns import Column, VarBytesColumn
 from whoosh.fields import Schema
@@ -32,11 +34,19 @@ from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.filetables import OrderedHashReader
 from whoosh.system import pack_ushort
 
-from indexer.codec.layout import BLOCK_LENGTH, INT_SIZE, POSTINGS_MAGIC, TERM_INFO, encode_term_info
+from indexer.codec.dense_postings import DenseRun, DenseWriter, dense_from
+from indexer.codec.layout import (
+    BLOCK_LENGTH,
+    INT_SIZE,
+    POSTINGS_MAGIC,
+    POSTINGS_PLACE,
+    TERM_INFO,
+    encode_term_info,
+)
+from indexer.codec.postings_reader import PostingsBlocks
 from indexer.codec.postings_writer import BuildCodec
 
 _STORED_COLUMN = "_stored"
-POSTINGS_PLACE = struct.Struct("!qi")
 # A terms table entry starts with the key's and the value's lengths.
 _KEY_VALUE_LENGTHS = struct.Struct("!ii")
 # Bytes of a terms table read at a time.
@@ -70,14 +80,19 @@ def merge_runs(storage: Any, schema: Schema, indexname: str, runs: Sequence[W3Se
     ]
     codec = BuildCodec()
     merged: W3Segment = codec.new_segment(storage, indexname)
+    dense = DenseWriter(storage, merged)
     try:
         _merge_columns(codec, storage, schema, merged, sources, sum(counts))
-        _merge_terms(codec, storage, schema, merged, sources)
+        _merge_terms(codec, storage, schema, merged, sources, dense)
+    except BaseException:
+        dense.cancel()
+        raise
     finally:
         for source in sources:
             source.parts.close()
     merged.set_doc_count(sum(counts))
     merged.create_compound_file(storage)
+    dense.finish()
     return merged
 
 
@@ -218,24 +233,59 @@ def terms(table: TermsTable, number: int) -> Iterator[tuple[str, bytes, int, byt
 
 
 def _merge_terms(
-    codec: BuildCodec, storage: Any, schema: Schema, merged: W3Segment, sources: list[RunParts]
+    codec: BuildCodec,
+    storage: Any,
+    schema: Schema,
+    merged: W3Segment,
+    sources: list[RunParts],
+    dense: DenseWriter,
 ) -> None:
+    """Write every term's merged postings, and the common words' as arrays to ``dense``."""
     tables = [terms_table(source) for source in sources]
+    runs_dense = [DenseRun.of_segment(storage, source.segment) for source in sources]
+    least = dense_from()
     writer = codec.field_writer(storage, merged)
     in_order = heapq.merge(*(terms(table, number) for number, table in enumerate(tables)))
-    for field, in_field in groupby(in_order, key=itemgetter(0)):
-        writer.start_field(field, schema[field])
-        for term, parts in groupby(in_field, key=itemgetter(1)):
-            found = [(tables[number], info) for _, _, number, info in parts]
-            writer.add_postings(term, *_merged_postings(found, writer.postings_offset()))
-        writer.finish_field()
+    try:
+        for field, in_field in groupby(in_order, key=itemgetter(0)):
+            writer.start_field(field, schema[field])
+            scorable = schema[field].scorable
+            for term, parts in groupby(in_field, key=itemgetter(1)):
+                found = [(tables[number], info, number) for _, _, number, info in parts]
+                postings, info = _merged_postings(found, writer.postings_offset())
+                writer.add_postings(term, postings, info)
+                if scorable and TERM_INFO.unpack_from(info)[2] >= least:
+                    dense.add(field, term, *_joined_arrays(field, term, found, runs_dense))
+            writer.finish_field()
+    finally:
+        for run in runs_dense:
+            if run is not None:
+                run.close()
     writer.close()
 
 
-def _merged_postings(found: list[tuple[TermsTable, bytes]], offset: int) -> tuple[bytes, bytes]:
+def _joined_arrays(
+    field: str, term: bytes, found: list[tuple[TermsTable, bytes, int]], runs_dense: list[DenseRun | None]
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[Any]]:
+    """Return a word's ids and weights in the merged segment: each run's arrays, or its
+    blocks decoded where the run has no arrays of the word (it was rare there)."""
+    ids, weights = [], []
+    for table, info, number in found:
+        run = runs_dense[number]
+        arrays = run.postings(field, term) if run is not None else None
+        if arrays is None:
+            raw = table.postings.get(*POSTINGS_PLACE.unpack_from(info, TERM_INFO.size))
+            run_ids, run_weights, _ = PostingsBlocks.in_bytes(raw).read_all(with_values=False)
+            arrays = run_ids, run_weights.astype(np.float32)
+        ids.append(arrays[0])
+        weights.append(arrays[1].astype(np.float32, copy=False))
+    return np.concatenate(ids), np.concatenate(weights)
+
+
+def _merged_postings(found: list[tuple[TermsTable, bytes, int]], offset: int) -> tuple[bytes, bytes]:
     """Return one term's postings in several runs as one list, and its term info."""
     if len(found) == 1:  # most terms of a big corpus: only where it lies changes
-        table, data = found[0]
+        table, data, _ = found[0]
         if data[0]:
             raise ValueError(_INLINED)
         raw = table.postings.get(*POSTINGS_PLACE.unpack_from(data, TERM_INFO.size))
@@ -243,7 +293,7 @@ def _merged_postings(found: list[tuple[TermsTable, bytes]], offset: int) -> tupl
     chunks = [POSTINGS_MAGIC]
     total, frequency, shortest, longest, max_weight = 0.0, 0, 0, 0, 0.0
     last_number = len(found) - 1
-    for number, (table, data) in enumerate(found):
+    for number, (table, data, _) in enumerate(found):
         inlined, weight, count, short, long, top, _, _ = TERM_INFO.unpack_from(data)
         if inlined:
             raise ValueError(_INLINED)

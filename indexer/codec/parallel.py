@@ -32,7 +32,7 @@ from whoosh.codec.whoosh3 import W3Segment
 from whoosh.fields import Schema
 from whoosh.index import Index
 
-from indexer.codec.dense_postings import write_dense_postings
+from indexer.codec.dense_postings import keep_common_words
 from indexer.codec.merge import merge_runs
 from indexer.codec.writer import BuildWriter
 
@@ -269,7 +269,7 @@ def write_fresh_index(
 
 def _merged(ix: Index, schema: Schema, groups: list[list[W3Segment]]) -> list[W3Segment]:
     """Return one segment per group (its only run, or its runs merged), each with its common
-    words' postings written as arrays too. Groups are finished at the same time by up to
+    words' postings as arrays too. Groups are finished at the same time by up to
     :data:`MERGE_PROCESSES` processes."""
     jobs = [(ix.storage, schema, ix.indexname, group) for group in groups]
     if len(jobs) > 1:
@@ -279,10 +279,12 @@ def _merged(ix: Index, schema: Schema, groups: list[list[W3Segment]]) -> list[W3
 
 
 def _finished_segment(storage: Any, schema: Schema, indexname: str, group: list[W3Segment]) -> W3Segment:
-    """Return a group's one segment, its dense postings (:mod:`~indexer.codec.dense_postings`) written."""
-    segment = merge_runs(storage, schema, indexname, group) if len(group) > 1 else group[0]
-    write_dense_postings(storage, schema, segment)
-    return segment
+    """Return a group's one segment: its runs merged (with their dense postings, see
+    :mod:`~indexer.codec.dense_postings`), or its only run, keeping its commonest words'."""
+    if len(group) > 1:
+        return merge_runs(storage, schema, indexname, group)
+    keep_common_words(storage, group[0])
+    return group[0]
 
 
 def _ignore_interrupts() -> None:

@@ -111,18 +111,6 @@ class BlockPostingsWriter(W3PostingsWriter):
             len(data),
         )
 
-    def write_blocks(self, blocks: FieldBlocks, term: int) -> bytes:
-        """Write term number ``term`` of ``blocks`` as :meth:`write_term` would write its
-        postings; return its term info's bytes."""
-        offset = self._postfile.tell()
-        data = blocks.write_term(term, self._compression, COMPRESS_FROM_BYTES)
-        self._postfile.write(data)
-        total, maxweight, shortest, longest, first, last = blocks.stats(term)
-        frequency = blocks.doc_frequencies[term]
-        return encode_term_info(
-            total, frequency, shortest, longest, maxweight, first, last, offset, len(data)
-        )
-
 
 # A written block and its statistics: total weight, max weight, min length (None
 # if no lengths) and max length.
@@ -205,6 +193,28 @@ class _TermsTable(OrderedHashWriter):
         self.buckets[hashed & 255].append((hashed, position))
         self.lastkey = key
 
+    def add_all(self, entries: list[tuple[bytes, bytes]]) -> None:
+        """Add keys (increasing, and greater than the last) with their values, in one go."""
+        if not entries:
+            return
+        if entries[0][0] <= self.lastkey:
+            raise ValueError(f"Keys must increase: {self.lastkey!r}..{entries[0][0]!r}")
+        position = self.dbfile.tell()
+        index, buckets, pack_lengths, chunks = self.index, self.buckets, _KEY_VALUE_LENGTHS.pack, []
+        previous = self.lastkey
+        for key, value in entries:
+            if key <= previous:
+                raise ValueError(f"Keys must increase: {previous!r}..{key!r}")
+            index.append(position)
+            chunk = pack_lengths(len(key), len(value)) + key + value
+            chunks.append(chunk)
+            hashed = int.from_bytes(md5(key, usedforsecurity=False).digest()[-4:], "big")
+            buckets[hashed & 255].append((hashed, position))
+            position += len(chunk)
+            previous = key
+        self.dbfile.write(b"".join(chunks))
+        self.lastkey = previous
+
 
 class BlockFieldWriter(W3FieldWriter):
     """Whoosh's field writer, adding a term's postings in blocks."""
@@ -241,9 +251,15 @@ class BlockFieldWriter(W3FieldWriter):
         self._postwriter._postfile.write(data)
         self._tindex.add(pack_ushort(self._fieldid) + btext, info)
 
-    def add_blocks(self, btext: bytes, blocks: FieldBlocks, term: int) -> None:
-        """Add a term of the current (text) field: term number ``term`` of ``blocks``."""
-        self._tindex.add(pack_ushort(self._fieldid) + btext, self._postwriter.write_blocks(blocks, term))
+    def add_blocks(self, blocks: FieldBlocks, terms: list[tuple[bytes, int]]) -> None:
+        """Add terms of the current (text) field, in order: (term, its number in ``blocks``)."""
+        prefix = pack_ushort(self._fieldid)
+        keyed = [(prefix + btext, term) for btext, term in terms]
+        postwriter = self._postwriter
+        entries = blocks.write_terms(
+            keyed, postwriter._postfile, postwriter._compression, COMPRESS_FROM_BYTES
+        )
+        self._tindex.add_all(entries)
 
 
 class BuildPerDocWriter(W3PerDocWriter):

@@ -31,6 +31,7 @@ from whoosh.writing import SegmentWriter
 
 from indexer.analysis import term_text
 from indexer.codec.blocks import FieldBlocks
+from indexer.codec.dense_postings import DenseWriter, run_dense_from
 from indexer.codec.postings import Numbers, TermIds, ascending_by_term, group_postings
 from indexer.codec.postings_writer import BuildCodec
 from indexer.schema import Posting, TextField
@@ -138,6 +139,8 @@ class BuildWriter(SegmentWriter):
         # Added to the postings' ids: a run of a bigger segment, merged later
         # (indexer.codec.merge), is written with the ids it will have there.
         self.id_base = 0
+        # The segment's common words' postings as arrays (indexer.codec.dense_postings).
+        self._dense: DenseWriter | None = None
 
     def add_document(self, **fields: Any) -> None:
         """Add a document, as ``SegmentWriter.add_document`` does (without term vectors)."""
@@ -238,20 +241,31 @@ class BuildWriter(SegmentWriter):
         for fieldname in sorted([*self.terms, *self.texts]):
             fieldwriter.start_field(fieldname, self.schema[fieldname])
             if fieldname in self.texts:
-                self._write_text_field(self.texts.pop(fieldname), lengths.get(fieldname))
+                self._write_text_field(fieldname, self.texts.pop(fieldname), lengths.get(fieldname))
             else:
-                self._write_field(self.terms.pop(fieldname), lengths.get(fieldname))
+                self._write_field(fieldname, self.terms.pop(fieldname), lengths.get(fieldname))
             fieldwriter.finish_field()
         fieldwriter.close()
 
-    def _write_text_field(self, postings: TextPostings, field_lengths: list[int] | None) -> None:
+    def _write_text_field(
+        self, fieldname: str, postings: TextPostings, field_lengths: list[int] | None
+    ) -> None:
         found = postings.blocks(field_lengths, self.fieldwriter.block_limit, self.id_base)
-        if found is not None:
-            blocks, terms = found
-            for text, term in terms:
-                self.fieldwriter.add_blocks(text.encode("utf-8"), blocks, term)
+        if found is None:
+            return
+        blocks, terms = found
+        keyed = [(text.encode("utf-8"), term) for text, term in terms]
+        self.fieldwriter.add_blocks(blocks, keyed)
+        if self.schema[fieldname].scorable:  # words are searched in scored fields
+            least, frequencies = run_dense_from(), blocks.doc_frequencies
+            for btext, term in keyed:
+                if frequencies[term] >= least:
+                    self._dense_writer().add(fieldname, btext, *blocks.postings(term))
 
-    def _write_field(self, terms: dict[bytes, TermPostings], field_lengths: list[int] | None) -> None:
+    def _write_field(
+        self, fieldname: str, terms: dict[bytes, TermPostings], field_lengths: list[int] | None
+    ) -> None:
+        least = run_dense_from() if self.schema[fieldname].scorable else None
         for term in sorted(terms):
             postings = terms[term]
             ids = postings[0::3]
@@ -259,6 +273,15 @@ class BuildWriter(SegmentWriter):
             if self.id_base:
                 ids = [docnum + self.id_base for docnum in ids]
             self.fieldwriter.add_term(term, ids, postings[1::3], postings[2::3], term_lengths)
+            if least is not None and len(ids) >= least:
+                self._dense_writer().add(
+                    fieldname, term, np.array(ids, np.int32), np.array(postings[1::3], np.float32)
+                )
+
+    def _dense_writer(self) -> DenseWriter:
+        if self._dense is None:
+            self._dense = DenseWriter(self.storage, self.newsegment)
+        return self._dense
 
     # -- SegmentWriter's private steps, named for the parallel build -------------------
     # Checked against whoosh-reloaded 2.7.5: ``_added``, ``_finalize_segment``,
@@ -279,6 +302,19 @@ class BuildWriter(SegmentWriter):
     def has_documents(self) -> bool:
         """Whether any document was added to this writer's segment."""
         return bool(self._added)
+
+    def _finalize_segment(self) -> W3Segment:
+        segment: W3Segment = super()._finalize_segment()
+        if self._dense is not None:  # moved into place once the compound file is made
+            self._dense.finish()
+            self._dense = None
+        return segment
+
+    def cancel(self) -> None:
+        if self._dense is not None:
+            self._dense.cancel()
+            self._dense = None
+        super().cancel()
 
     def finish_segment(self) -> W3Segment:
         """Write out this writer's segment and return it, without committing the index."""
