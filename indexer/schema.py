@@ -85,7 +85,7 @@ class TextField(TEXT):
             return super().index(value, **kwargs)
         boost = self.format.field_boost
         term_ids, positions = tokens
-        term_ids, _, counts, values = group_postings(term_ids, np.zeros_like(term_ids), positions)
+        term_ids, _, counts, values, _ = group_postings(term_ids, np.zeros_like(term_ids), positions)
         return [
             (term_text(term_id).encode("utf-8"), count, count * boost, encoded)
             for term_id, count, encoded in zip(term_ids.tolist(), counts.tolist(), values, strict=True)
@@ -104,6 +104,11 @@ DEFAULT_FACET_FIELDS = ("year", "tags", "source", "lang")
 # The language whose releases use the fields above (title, body, ...): other languages
 # get fields of their own, named by their code (title_fr, body_fr, title_fr_exact, ...).
 FIELDS_LANGUAGE = "en"
+
+
+def phrase_field(name: str) -> bool:
+    """Tell whether quoted words and phrases are searched in field ``name`` (an exact field)."""
+    return name.endswith("_exact")
 
 
 def language_fields(lang: str) -> dict[str, str]:

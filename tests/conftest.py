@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import random
@@ -188,17 +189,29 @@ def fixture_site() -> Iterator[FixtureSite]:
 def checked_dense_postings(reader: Any, dense: Any, fieldnames: list[str], least: int) -> int:
     """Check one segment's dense postings (``DensePostings``): they hold exactly its words in
     ``least`` of its releases or more, each equal to what Whoosh reads from the blocks
-    (deleted releases included). Return how many words were checked."""
+    (deleted releases included), with positions in the exact fields. Return how many
+    words were checked."""
     from indexer.codec.postings_reader import read_postings
+    from indexer.schema import phrase_field
 
     checked = 0
     for fieldname in fieldnames:
         for btext, info in reader.iter_field(fieldname):
             arrays = dense.postings(fieldname, btext)
             assert (arrays is not None) == (info.doc_frequency() >= least), (fieldname, btext)
-            if arrays is not None:
+            if arrays is None:
+                continue
+            matcher = reader.postings(fieldname, btext)
+            ids, weights, _ = read_postings(getattr(matcher, "child", matcher))
+            assert arrays[0].tolist() == ids.tolist() and arrays[1].tolist() == weights.tolist()
+            positions = dense.positions(fieldname, btext)
+            assert (positions is not None) == phrase_field(fieldname), (fieldname, btext)
+            if positions is not None:
+                counts, flat = positions[0].tolist(), positions[1].tolist()
                 matcher = reader.postings(fieldname, btext)
-                ids, weights, _ = read_postings(getattr(matcher, "child", matcher))
-                assert arrays[0].tolist() == ids.tolist() and arrays[1].tolist() == weights.tolist()
-                checked += 1
+                _, _, values = read_postings(getattr(matcher, "child", matcher), with_values=True)
+                expected = [list(reader.schema[fieldname].format.decode_positions(value)) for value in values]
+                starts = list(itertools.accumulate(counts, initial=0))
+                assert [flat[start:end] for start, end in itertools.pairwise(starts)] == expected
+            checked += 1
     return checked

@@ -25,7 +25,7 @@ from indexer.codec.dense_postings import DensePostings
 from indexer.codec.layout import position_gaps
 from indexer.codec.postings_reader import PostingsBlocks
 from indexer.schema import split_list
-from search_app.engine import array_search
+from search_app.engine import word_positions
 from search_app.engine.array_search import ArraySearcher
 from search_app.engine.query_reading import parse_query
 from search_app.service import SearchRequest, SearchService
@@ -256,7 +256,7 @@ def test_positions_decode_in_bulk_as_one_by_one(lists: list[list[int]]) -> None:
 def test_phrases_looked_up_release_by_release_match_as_whoosh_does(
     updated_index: Path, text: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(array_search, "SMALL_POSTINGS", 0)  # decode only the candidates, never whole tables
+    monkeypatch.setattr(word_positions, "SMALL_POSTINGS", 0)  # decode only the candidates, never whole tables
     assert_same_as_whoosh(SearchService(updated_index), text)
 
 

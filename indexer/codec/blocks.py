@@ -88,6 +88,9 @@ class FieldBlocks:
         longest = np.maximum.reduceat(length_byte, starts)
 
         self._ids, self._weights = ids, stored
+        # Each posting's number of positions, the positions and where each posting's start.
+        Kept = tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.int64]]
+        self._kept_positions: Kept | None = None
         self._term_bounds = (term_starts, term_ends)
         self._gaps: list[int] = gaps.tolist()
         self._stored: list[float] = as_double.tolist()
@@ -121,6 +124,19 @@ class FieldBlocks:
         """Return term number ``term``'s ids and weights (as stored: 32-bit floats)."""
         start, end = self._term_bounds[0][term], self._term_bounds[1][term]
         return self._ids[start:end], self._weights[start:end]
+
+    def keep_positions(self, counts: npt.NDArray[np.int64], positions: npt.NDArray[np.int32]) -> None:
+        """Keep each posting's number of positions and the positions (flat, posting after
+        posting) for :meth:`positions`."""
+        self._kept_positions = counts, positions, np.concatenate(([0], np.cumsum(counts)))
+
+    def positions(self, term: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]] | None:
+        """Return term number ``term``'s numbers of positions and its positions, if kept."""
+        if self._kept_positions is None:
+            return None
+        counts, positions, starts = self._kept_positions
+        start, end = self._term_bounds[0][term], self._term_bounds[1][term]
+        return counts[start:end], positions[starts[start] : starts[end]]
 
     def stats(self, term: int) -> TermStats:
         """Return term number ``term``'s statistics (see :data:`TermStats`)."""

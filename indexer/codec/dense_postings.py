@@ -14,10 +14,15 @@ at least :func:`run_dense_from` of a run's releases (:class:`DenseWriter`), and 
 merge of runs (:mod:`indexer.codec.merge`) joins the runs' arrays of each word common
 enough in the merged segment, decoding the blocks only of runs where the word was rare.
 
+Words of the fields searched for phrases (the exact fields) have their positions
+written too: a phrase of common words is then matched from arrays, not from positions
+decoded out of every block (up to seconds at a million releases).
+
 The file: :data:`MAGIC`, each term's ids (int32) and weights (uint8 where every weight
-is a whole number below 256, else float32), then a pickled directory
-``{(field, term bytes): (ids offset, count, weights offset, weights dtype)}`` and its
-offset as a little-endian uint64.
+is a whole number below 256, else float32), with positions also each posting's number
+of positions and the positions (each in the narrowest of uint8, uint16, int32), then a
+pickled directory ``{(field, term bytes): place}`` (see :data:`Place`) and its offset
+as a little-endian uint64.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from __future__ import annotations
 import mmap
 import pickle
 import struct
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +50,15 @@ _DIRECTORY_OFFSET = struct.Struct("<Q")
 _ALIGN = 8
 
 DocIds = npt.NDArray[np.int32]
-Directory = dict[tuple[str, bytes], tuple[int, int, int, str]]
+# (field, term) -> where its arrays lie: ids offset, postings, weights offset and dtype;
+# with positions, also the counts' offset and dtype, the positions' offset and dtype,
+# and how many positions there are.
+Place = tuple[Any, ...]
+Directory = dict[tuple[str, bytes], Place]
+# A word's numbers of positions (one per posting) and its positions, posting after posting.
+Positions = tuple[npt.NDArray[Any], npt.NDArray[Any]]
+# Reads ``count`` items of ``dtype`` from an offset of the file.
+_Read = Callable[[int, str, int], npt.NDArray[Any]]
 
 
 def dense_from() -> int:
@@ -72,13 +86,26 @@ class DenseWriter:
         self._write(MAGIC)
         self._directory: Directory = {}
 
-    def add(self, field: str, btext: bytes, ids: npt.NDArray[Any], weights: npt.NDArray[Any]) -> None:
-        """Add a word's postings: ids in order, and Whoosh's weights (32-bit floats)."""
+    def add(
+        self,
+        field: str,
+        btext: bytes,
+        ids: npt.NDArray[Any],
+        weights: npt.NDArray[Any],
+        positions: Positions | None = None,
+    ) -> None:
+        """Add a word's postings: ids in order, Whoosh's weights (32-bit floats) and, for a
+        field searched for phrases, each posting's positions."""
         stored = _compact(weights)
         ids_at = self._write(ids.astype("<i4", copy=False).tobytes())
         weights_at = self._write(stored.tobytes())
+        place: Place = (ids_at, len(ids), weights_at, stored.dtype.str)
+        if positions is not None:
+            counts, flat = _smallest(positions[0]), _smallest(positions[1])
+            counts_at = self._write(counts.tobytes())
+            place += (counts_at, counts.dtype.str, self._write(flat.tobytes()), flat.dtype.str, len(flat))
         self._write(bytes(-self._position % _ALIGN))
-        self._directory[(field, btext)] = (ids_at, len(ids), weights_at, stored.dtype.str)
+        self._directory[(field, btext)] = place
 
     def finish(self) -> int:
         """Write the directory and move the file into place; return how many words it holds."""
@@ -124,14 +151,17 @@ class DenseRun:
     def postings(self, field: str, btext: bytes) -> tuple[DocIds, npt.NDArray[Any]] | None:
         """Return a word's (ids, weights) in the run, or None if it is not written here."""
         place = self.directory.get((field, btext))
-        if place is None:
-            return None
-        ids_at, count, weights_at, dtype = place
-        self._file.seek(ids_at)
-        ids = np.frombuffer(self._file.read(4 * count), "<i4")
-        self._file.seek(weights_at)
-        weights = np.frombuffer(self._file.read(np.dtype(dtype).itemsize * count), dtype)
-        return ids, weights
+        return None if place is None else _postings(place, self.read_array)
+
+    def positions(self, field: str, btext: bytes) -> Positions | None:
+        """Return a word's numbers of positions and positions in the run, if written here."""
+        place = self.directory.get((field, btext))
+        return None if place is None else _positions(place, self.read_array)
+
+    def read_array(self, offset: int, dtype: str, count: int) -> npt.NDArray[Any]:
+        """Return ``count`` items of ``dtype`` from ``offset`` of the file."""
+        self._file.seek(offset)
+        return np.frombuffer(self._file.read(np.dtype(dtype).itemsize * count), dtype)
 
     def close(self) -> None:
         self._file.close()
@@ -145,16 +175,34 @@ def keep_common_words(storage: Any, segment: W3Segment) -> None:
         return
     writer = DenseWriter(storage, segment)
     try:
-        for (field, btext), (_, count, _, _) in sorted(run.directory.items()):
-            found = run.postings(field, btext) if count >= dense_from() else None
-            if found is not None:
-                writer.add(field, btext, *found)
+        for (field, btext), place in sorted(run.directory.items()):
+            if place[1] >= dense_from():
+                writer.add(field, btext, *_postings(place, run.read_array), _positions(place, run.read_array))
     except BaseException:
         writer.cancel()
         raise
     finally:
         run.close()
     writer.finish()
+
+
+def _postings(place: Place, read: _Read) -> tuple[DocIds, npt.NDArray[Any]]:
+    ids_at, count, weights_at, dtype = place[:4]
+    return read(ids_at, "<i4", count), read(weights_at, dtype, count)
+
+
+def _positions(place: Place, read: _Read) -> Positions | None:
+    if len(place) == 4:
+        return None
+    count, (counts_at, counts_dtype, positions_at, positions_dtype, total) = place[1], place[4:]
+    return read(counts_at, counts_dtype, count), read(positions_at, positions_dtype, total)
+
+
+def _smallest(numbers: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """Return whole numbers (0 or more) in the narrowest of uint8, uint16 and int32 that holds them."""
+    top = int(numbers.max()) if len(numbers) else 0
+    dtype = "<u1" if top < 1 << 8 else "<u2" if top < 1 << 16 else "<i4"
+    return numbers.astype(dtype, copy=False)
 
 
 def _compact(weights: npt.NDArray[np.float64]) -> npt.NDArray[Any]:
@@ -189,8 +237,14 @@ class DensePostings:
         """Return a word's (ids, weights) in the segment, deleted releases included; None
         if the word is not written here."""
         place = self._directory.get((field, btext))
-        if place is None:
-            return None
-        ids_at, count, weights_at, dtype = place
-        ids = np.frombuffer(self._map, "<i4", count, ids_at)
-        return ids, np.frombuffer(self._map, dtype, count, weights_at)
+        return None if place is None else _postings(place, self._view)
+
+    def positions(self, field: str, btext: bytes) -> Positions | None:
+        """Return a word's numbers of positions (one per posting, as :meth:`postings` lists
+        them) and its positions, posting after posting; None if not written here (a word
+        of a field not searched for phrases, or not common enough)."""
+        place = self._directory.get((field, btext))
+        return None if place is None else _positions(place, self._view)
+
+    def _view(self, offset: int, dtype: str, count: int) -> npt.NDArray[Any]:
+        return np.frombuffer(self._map, dtype, count, offset)

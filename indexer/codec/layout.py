@@ -20,6 +20,7 @@ Checked against whoosh-reloaded 2.7.5 (``whoosh.codec.whoosh3``); the tests in
 from __future__ import annotations
 
 import io
+import itertools
 import pickle
 import struct
 from collections.abc import Sequence
@@ -110,6 +111,19 @@ def position_gaps(values: list[bytes]) -> list[list[int]]:
     if len(decoded) != len(values):  # not the expected shape after all
         return [_gaps_of(value) for value in values]
     return decoded
+
+
+def position_arrays(values: list[bytes]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Return the number of positions in each ``Positions`` value and the positions, value
+    after value."""
+    gap_lists = position_gaps(values)
+    counts = np.fromiter(map(len, gap_lists), np.int64, len(gap_lists))
+    gaps = np.fromiter(itertools.chain.from_iterable(gap_lists), np.int64, int(counts.sum()))
+    # Sums within each value: the overall running sum less its value before the value's first.
+    running = np.cumsum(gaps)
+    firsts = np.cumsum(counts) - counts
+    before = np.where(firsts > 0, running[np.maximum(firsts - 1, 0)], 0)
+    return counts, running - np.repeat(before, counts)
 
 
 def _gaps_of(value: bytes) -> list[int]:

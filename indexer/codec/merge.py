@@ -34,7 +34,7 @@ from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.filetables import OrderedHashReader
 from whoosh.system import pack_ushort
 
-from indexer.codec.dense_postings import DenseRun, DenseWriter, dense_from
+from indexer.codec.dense_postings import DenseRun, DenseWriter, Positions, dense_from
 from indexer.codec.layout import (
     BLOCK_LENGTH,
     INT_SIZE,
@@ -42,9 +42,11 @@ from indexer.codec.layout import (
     POSTINGS_PLACE,
     TERM_INFO,
     encode_term_info,
+    position_arrays,
 )
 from indexer.codec.postings_reader import PostingsBlocks
 from indexer.codec.postings_writer import BuildCodec
+from indexer.schema import phrase_field
 
 _STORED_COLUMN = "_stored"
 # A terms table entry starts with the key's and the value's lengths.
@@ -249,13 +251,13 @@ def _merge_terms(
     try:
         for field, in_field in groupby(in_order, key=itemgetter(0)):
             writer.start_field(field, schema[field])
-            scorable = schema[field].scorable
+            scorable, phrases = schema[field].scorable, phrase_field(field)
             for term, parts in groupby(in_field, key=itemgetter(1)):
                 found = [(tables[number], info, number) for _, _, number, info in parts]
                 postings, info = _merged_postings(found, writer.postings_offset())
                 writer.add_postings(term, postings, info)
                 if scorable and TERM_INFO.unpack_from(info)[2] >= least:
-                    dense.add(field, term, *_joined_arrays(field, term, found, runs_dense))
+                    dense.add(field, term, *_joined_arrays(field, term, found, runs_dense, phrases))
             writer.finish_field()
     finally:
         for run in runs_dense:
@@ -265,21 +267,32 @@ def _merge_terms(
 
 
 def _joined_arrays(
-    field: str, term: bytes, found: list[tuple[TermsTable, bytes, int]], runs_dense: list[DenseRun | None]
-) -> tuple[npt.NDArray[np.int32], npt.NDArray[Any]]:
-    """Return a word's ids and weights in the merged segment: each run's arrays, or its
-    blocks decoded where the run has no arrays of the word (it was rare there)."""
-    ids, weights = [], []
+    field: str,
+    term: bytes,
+    found: list[tuple[TermsTable, bytes, int]],
+    runs_dense: list[DenseRun | None],
+    with_positions: bool,
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[Any], Positions | None]:
+    """Return a word's ids, weights and (``with_positions``) positions in the merged
+    segment: each run's arrays, or its blocks decoded where the run has no arrays of the
+    word (it was rare there)."""
+    parts: list[tuple[npt.NDArray[Any], ...]] = []
     for table, info, number in found:
         run = runs_dense[number]
         arrays = run.postings(field, term) if run is not None else None
-        if arrays is None:
+        positions = run.positions(field, term) if run is not None and arrays is not None else None
+        if arrays is None or (with_positions and positions is None):
             raw = table.postings.get(*POSTINGS_PLACE.unpack_from(info, TERM_INFO.size))
-            run_ids, run_weights, _ = PostingsBlocks.in_bytes(raw).read_all(with_values=False)
-            arrays = run_ids, run_weights.astype(np.float32)
-        ids.append(arrays[0])
-        weights.append(arrays[1].astype(np.float32, copy=False))
-    return np.concatenate(ids), np.concatenate(weights)
+            ids, weights, values = PostingsBlocks.in_bytes(raw).read_all(with_values=with_positions)
+            arrays = ids, weights.astype(np.float32)
+            positions = position_arrays(values) if with_positions else None
+        parts.append((*arrays, *(positions or ())))
+    ids = np.concatenate([part[0] for part in parts])
+    weights = np.concatenate([part[1].astype(np.float32, copy=False) for part in parts])
+    if not with_positions:
+        return ids, weights, None
+    counts = np.concatenate([part[2].astype(np.int64, copy=False) for part in parts])
+    return ids, weights, (counts, np.concatenate([part[3].astype(np.int32, copy=False) for part in parts]))
 
 
 def _merged_postings(found: list[tuple[TermsTable, bytes, int]], offset: int) -> tuple[bytes, bytes]:

@@ -18,15 +18,15 @@ TermIds = npt.NDArray[np.int32]
 Numbers = npt.NDArray[np.int32]
 # Postings grouped from tokens: term ids (see :func:`indexer.analysis.term_text`),
 # document numbers, numbers of positions and encoded positions (Whoosh's ``Positions``
-# values), by term id, then document.
-Postings = tuple[TermIds, Numbers, npt.NDArray[np.int64], list[bytes]]
+# values), by term id, then document; and the positions themselves, posting after posting.
+Postings = tuple[TermIds, Numbers, npt.NDArray[np.int64], list[bytes], Numbers]
 
 
 def group_postings(term_ids: TermIds, docnums: Numbers, positions: Numbers) -> Postings:
     """Make postings of tokens given in document order, then token order: one per term
     and document, with its positions encoded as :func:`encode_positions` encodes them."""
     if not len(term_ids):
-        return term_ids, docnums, np.zeros(0, np.int64), []
+        return term_ids, docnums, np.zeros(0, np.int64), [], positions
     order = ascending_by_term(term_ids)
     term_ids, docnums, positions = term_ids[order], docnums[order], positions[order]
     starts = np.flatnonzero(
@@ -41,7 +41,7 @@ def group_postings(term_ids: TermIds, docnums: Numbers, positions: Numbers) -> P
         gaps[starts] = positions[starts]
         values += _encode_gap_lists(counts[several], gaps[np.repeat(several, counts)])
         values = _interleave(values, single)
-    return term_ids[starts], docnums[starts], counts, values
+    return term_ids[starts], docnums[starts], counts, values, positions
 
 
 def ascending_by_term(term_ids: TermIds) -> npt.NDArray[np.intp]:

@@ -34,7 +34,8 @@ from indexer.codec.blocks import FieldBlocks
 from indexer.codec.dense_postings import DenseWriter, run_dense_from
 from indexer.codec.postings import Numbers, TermIds, ascending_by_term, group_postings
 from indexer.codec.postings_writer import BuildCodec
-from indexer.schema import Posting, TextField
+from indexer.codec.slices import slice_indexes
+from indexer.schema import Posting, TextField, phrase_field
 
 # A term's postings, in the order documents were added, flat: id, weight, value, id, ...
 TermPostings = list[Any]
@@ -51,8 +52,11 @@ class TextPostings:
     # Tokens buffered before they are grouped: bounds the memory the grouping takes.
     BATCH_TOKENS = 1 << 20
 
-    def __init__(self, weight: float) -> None:
+    def __init__(self, weight: float, keep_positions: bool = False) -> None:
         self._weight = weight
+        # With ``keep_positions``, the positions as numbers too (for dense positions).
+        self._keep_positions = keep_positions
+        self._positions: list[Numbers] = []
         self._boosts: dict[int, float] = {}  # document -> boost, where not 1
         self._tokens: list[tuple[TermIds, Numbers]] = []
         self._docnums: list[int] = []
@@ -85,10 +89,13 @@ class TextPostings:
         positions = np.concatenate([numbers for _, numbers in self._tokens])
         sizes = [len(ids) for ids, _ in self._tokens]
         docnums = np.repeat(np.array(self._docnums, np.int32), sizes)
-        term_ids, docnums, counts, values = group_postings(term_ids, docnums, positions)
+        term_ids, docnums, counts, values, positions = group_postings(term_ids, docnums, positions)
         self._postings.append((term_ids, docnums, counts))
         self._values += values
         arrays = term_ids.nbytes + docnums.nbytes + counts.nbytes
+        if self._keep_positions:
+            self._positions.append(positions)
+            arrays += positions.nbytes
         self._grouped_bytes += arrays + sum(map(len, values)) + OBJECT_BYTES * len(values)
         self._tokens, self._docnums, self._buffered, self._token_bytes = [], [], 0, 0
 
@@ -105,17 +112,25 @@ class TextPostings:
         order = ascending_by_term(ids)  # batches are in document order, and stay so
         ids = ids[order]
         docnums = np.concatenate([docnums for _, docnums, _ in self._postings])[order]
+        counts = np.concatenate([counts for _, _, counts in self._postings])
+        positions = None
+        if self._keep_positions:  # each posting's positions, in the postings' new order
+            firsts = np.cumsum(counts) - counts
+            positions = np.concatenate(self._positions)[slice_indexes(firsts[order], counts[order])]
+        counts = counts[order]
         # Whoosh's weight: number of positions times the field's weight, times the boost.
-        weights = np.concatenate([counts for _, _, counts in self._postings])[order] * self._weight
+        weights = counts * self._weight
         if self._boosts:
             weights *= np.array([self._boosts.get(docnum, 1.0) for docnum in docnums.tolist()])
         values = list(map(self._values.__getitem__, order.tolist()))
-        self._values, self._postings, self._grouped_bytes = [], [], 0
+        self._values, self._postings, self._positions, self._grouped_bytes = [], [], [], 0
         starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
         lengths = (
             np.asarray(field_lengths, np.int64)[docnums] if field_lengths else np.zeros(len(ids), np.int64)
         )
         blocks = FieldBlocks(starts, docnums + id_base, weights, values, lengths, limit)
+        if positions is not None:
+            blocks.keep_positions(counts, positions)
         texts = [term_text(term_id) for term_id in ids[starts].tolist()]
         return blocks, sorted(zip(texts, range(len(texts)), strict=True))
 
@@ -188,7 +203,7 @@ class BuildWriter(SegmentWriter):
         term_ids, positions = tokens
         postings = self.texts.get(fieldname)
         if postings is None:
-            postings = self.texts[fieldname] = TextPostings(field.format.field_boost)
+            postings = self.texts[fieldname] = TextPostings(field.format.field_boost, phrase_field(fieldname))
         postings.add(docnum, term_ids, positions, boost)
         return len(term_ids) if field.scorable else 0
 
@@ -260,7 +275,7 @@ class BuildWriter(SegmentWriter):
             least, frequencies = run_dense_from(), blocks.doc_frequencies
             for btext, term in keyed:
                 if frequencies[term] >= least:
-                    self._dense_writer().add(fieldname, btext, *blocks.postings(term))
+                    self._dense_writer().add(fieldname, btext, *blocks.postings(term), blocks.positions(term))
 
     def _write_field(
         self, fieldname: str, terms: dict[bytes, TermPostings], field_lengths: list[int] | None

@@ -16,21 +16,20 @@ import threading
 import time
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from whoosh import query as wq
-from whoosh.formats import Positions
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher, TimeLimit
 
 from indexer.codec.dense_postings import DensePostings
-from indexer.codec.layout import position_gaps
-from indexer.codec.postings_reader import read_postings, values_for
+from indexer.codec.postings_reader import read_postings
 from indexer.codec.whoosh_private import bm25f_field_b, segment_field_lengths
 from search_app.engine.matches import DocIds, Matches, intersection, union
 from search_app.engine.position_table import PositionTable, ascending, common
+from search_app.engine.word_positions import WordPositions
 
 # Bytes of postings kept in memory per worker and generation (ids, weights and, for
 # phrases, position tables); words picked at random are dropped when it is full. By
@@ -38,8 +37,6 @@ from search_app.engine.position_table import PositionTable, ascending, common
 # bigger postings for the same searches (figures in CHANGES.md).
 MIN_POSTINGS_CACHE_BYTES = 48 << 20
 MAX_POSTINGS_CACHE_BYTES = 512 << 20
-# A word in at most this many releases always gets its whole (cached) position table.
-SMALL_POSTINGS = 8192
 # The last few ORs run (a word searched in several fields) are remembered, unboosted:
 # as many as the words partial matching runs again (MAX_RELAXED_WORDS).
 RECENT_ORS = 10
@@ -71,6 +68,9 @@ class ArraySearcher:
         self._cache_limit = cache_bytes
         self._random = random.Random(0)
         self._lock = threading.Lock()
+        self.word_positions = WordPositions(
+            searcher, self._segments, self._dense, self._cached, self._remember
+        )
 
     # -- queries ---------------------------------------------------------------
 
@@ -173,7 +173,7 @@ class ArraySearcher:
         keys: npt.NDArray[np.int64] | None = None
         candidates = both.ids
         for offset in sorted(range(len(words)), key=lambda i: len(parts[i])):
-            docs, positions = self._positions_at(q.fieldname, words[offset], candidates)
+            docs, positions = self.word_positions.at(q.fieldname, words[offset], candidates)
             word_keys = ascending(
                 (docs.astype(np.int64) << 32) | (positions.astype(np.int64) - offset + _POSITION_BIAS)
             )
@@ -184,85 +184,9 @@ class ArraySearcher:
         keep = np.isin(both.ids, candidates, assume_unique=True)
         return self._boosted(Matches(both.ids[keep], both.scores[keep]), q.boost)
 
-    def _positions_at(self, field: str, btext: bytes, docs: DocIds) -> tuple[DocIds, npt.NDArray[np.int32]]:
-        """(release, position) pairs of a word in ``docs`` (sorted, all holding it).
-
-        From the word's whole position table when it is cached, small, or when ``docs`` are
-        most of the releases holding the word; else only ``docs`` are decoded, skipping other
-        blocks (a phrase of two common words need not decode every release with either).
-        """
-        with self._lock:
-            cached = self._postings.get((field, (btext, "positions")))
-        if cached is not None:
-            return cast(PositionTable, cached[1]).gather(docs)
-        postings, _ = self._postings_of(field, btext)
-        whole_table = 2 * len(docs) >= len(postings) or len(postings) <= SMALL_POSTINGS
-        if whole_table or type(self.searcher.schema[field].format) is not Positions:
-            return self._positions_of(field, btext).gather(docs)
-        found, values = self._values_at(field, btext, docs)
-        table = PositionTable(found, position_gaps(values), True)
-        return table.gather(table.ids)
-
     def positions(self, field: str, text: str, docs: list[int]) -> dict[int, list[int]]:
-        """Return the positions of a word in those of ``docs`` (sorted docnums) that hold it.
-
-        From the word's position table when it is cached; otherwise only the releases asked
-        for are looked up, skipping whole postings blocks (proximity asks about a page's
-        worth of releases, and a common word's full table would cost far more to build).
-        """
-        if field not in self.searcher.schema:
-            return {}
-        btext = self.searcher.schema[field].to_bytes(text)
-        with self._lock:
-            cached = self._postings.get((field, (btext, "positions")))
-        by_doc: dict[int, list[int]] = {}
-        if cached is not None:
-            found, positions = cached[1].gather(np.asarray(docs, np.int32))
-            for doc, position in zip(found.tolist(), positions.tolist(), strict=True):
-                by_doc.setdefault(doc, []).append(position)
-            return by_doc
-        decode = self.searcher.schema[field].format.decode_positions
-        found, values = self._values_at(field, btext, np.asarray(docs, np.int64))
-        return {doc: list(decode(value)) for doc, value in zip(found.tolist(), values, strict=True)}
-
-    def _values_at(self, field: str, btext: bytes, docs: npt.NDArray[Any]) -> tuple[DocIds, list[bytes]]:
-        """Return those of the sorted ``docs`` that hold the word, with its encoded positions
-        there, reading only the postings blocks that hold them."""
-        found: list[DocIds] = []
-        values: list[bytes] = []
-        docs = np.asarray(docs, np.int64)
-        for subsearcher, offset in self._segments:
-            reader = subsearcher.reader()
-            local = docs[(docs >= offset) & (docs < offset + reader.doc_count_all())] - offset
-            if not len(local) or (field, btext) not in reader:
-                continue  # a segment holding none of the documents is not looked at
-            ids, segment_values = values_for(reader.postings(field, btext), local)
-            found.append(ids + offset)
-            values.extend(segment_values)
-        return (np.concatenate(found) if found else np.empty(0, np.int32)), values
-
-    def _positions_of(self, field: str, btext: bytes) -> PositionTable:
-        key = (field, (btext, "positions"))
-        with self._lock:
-            cached = self._postings.get(key)
-            if cached is not None:
-                return cached[1]
-        field_format = self.searcher.schema[field].format
-        as_deltas = type(field_format) is Positions  # Whoosh's encoding: pickled position gaps
-        id_parts: list[DocIds] = []
-        lists: list[list[int]] = []
-        for subsearcher, offset in self._segments:
-            reader = subsearcher.reader()
-            if (field, btext) not in reader:
-                continue
-            ids, _, values = read_postings(reader.postings(field, btext), with_values=True)
-            id_parts.append(ids + offset)
-            lists.extend(position_gaps(values) if as_deltas else map(field_format.decode_positions, values))
-        table = PositionTable(
-            np.concatenate(id_parts) if id_parts else np.empty(0, np.int32), lists, as_deltas
-        )
-        self._remember(key, (table.ids, table))
-        return table
+        """Return the positions of a word in those of ``docs`` (sorted docnums) that hold it."""
+        return self.word_positions.in_releases(field, text, docs)
 
     def _by_whoosh(self, q: wq.Query, deadline: float) -> Matches:
         """Run ``q`` with Whoosh's own matcher, collecting ids and scores."""
@@ -323,6 +247,11 @@ class ArraySearcher:
             deleted = self._deleted[number] = np.fromiter(found, np.int32)
         keep = ~np.isin(ids, deleted)
         return ids[keep], weights[keep]
+
+    def _cached(self, key: tuple[str, Any]) -> tuple[DocIds, Any] | None:
+        """Return a word's cached arrays, if any."""
+        with self._lock:
+            return self._postings.get(key)
 
     def _remember(self, key: tuple[str, Any], value: tuple[DocIds, Any]) -> None:
         """Cache a word's arrays; when full, drop words picked at random.

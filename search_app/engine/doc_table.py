@@ -17,7 +17,7 @@ import numpy.typing as npt
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
-from search_app.engine.slices import slice_indexes
+from indexer.codec.slices import slice_indexes
 from search_app.service.contract import FACET_LIMIT, FacetValue
 
 DocIds = npt.NDArray[np.int32]

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from search_app.engine.slices import slice_indexes
+from indexer.codec.slices import slice_indexes
 
 DocIds = npt.NDArray[np.int32]
 
@@ -31,6 +31,15 @@ class PositionTable:
             flat = running - np.repeat(before, counts)
         self.positions = flat.astype(np.int32)
 
+    @classmethod
+    def of_arrays(cls, ids: DocIds, counts: npt.NDArray[Any], positions: npt.NDArray[Any]) -> PositionTable:
+        """Return the table of a word's postings given as arrays (as dense postings hold them):
+        each release's number of positions, and the positions, release after release."""
+        table = cls.__new__(cls)
+        table.ids, table.counts, table.positions = ids, counts, positions
+        table.starts = np.cumsum(counts, dtype=np.int64) - counts
+        return table
+
     @property
     def nbytes(self) -> int:
         return int(self.ids.nbytes + self.starts.nbytes + self.counts.nbytes + self.positions.nbytes)
@@ -41,7 +50,7 @@ class PositionTable:
             return np.empty(0, np.int32), np.empty(0, np.int32)
         at = np.minimum(np.searchsorted(self.ids, docs), len(self.ids) - 1)
         at = at[self.ids[at] == docs]
-        counts = self.counts[at]
+        counts = self.counts[at].astype(np.int64)
         return np.repeat(self.ids[at], counts), self.positions[slice_indexes(self.starts[at], counts)]
 
 
