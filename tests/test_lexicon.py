@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -44,3 +45,11 @@ def test_lexicon_is_the_index_fields_words(seed_index: Path) -> None:
         words = lexicon(reader, "body_exact").words
         assert words == sorted(words) and "raqqa" in words
         assert lexicon(reader, "body_exact") is lexicon(reader, "body_exact")  # read once
+
+
+@settings(max_examples=200)
+@given(pattern=st.text(alphabet="abdegilnrty*?", min_size=1, max_size=8))
+def test_wildcards_find_the_words_fnmatch_finds(pattern: str) -> None:
+    """Whether the pattern starts with letters (only words with them are looked at) or not."""
+    expected = [word for word in WORDS if fnmatch.fnmatchcase(word, pattern)]
+    assert Lexicon(WORDS).matching(pattern) == expected

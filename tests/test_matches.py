@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from search_app.engine import matches
-from search_app.engine.matches import Matches, intersection, top_rows, union
+from search_app.engine.matches import Matches, intersection, top_rows, union, within
 
 # Sets of (document number, score): sparse ones over a wide range, dense ones over a narrow one.
 match_sets = st.lists(
@@ -57,3 +57,19 @@ def test_top_rows_are_the_first_rows_of_a_full_sort(rows: list[tuple[bool, int, 
     keys = [np.asarray(column) for column in zip(*rows, strict=True)] + [np.arange(len(rows))[::-1].copy()]
     full = np.lexsort(list(reversed(keys)))
     assert top_rows(keys, count).tolist() == full[:count].tolist()
+
+
+@pytest.mark.parametrize("dense_share", [0, 16, 1 << 40], ids=["sorted", "chosen by size", "dense"])
+@settings(max_examples=80, deadline=None)
+@given(sets=match_sets)
+def test_membership_and_subsets_find_the_releases_of_the_other_set(
+    sets: list[dict[int, float]], dense_share: int
+) -> None:
+    first, other = as_matches(sets[0]), as_matches(sets[-1])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(matches, "DENSE_SHARE", dense_share)
+        found = within(first.ids, other.ids)
+        both = first.subset(first.ids[found])
+    assert first.ids[found].tolist() == sorted(set(sets[0]) & set(sets[-1]))
+    assert both.ids.tolist() == first.ids[found].tolist()
+    assert both.scores.tolist() == [sets[0][doc] for doc in both.ids.tolist()]

@@ -27,7 +27,7 @@ from whoosh.searching import Searcher, TimeLimit
 from indexer.codec.dense_postings import DensePostings
 from indexer.codec.postings_reader import read_postings
 from indexer.codec.whoosh_private import bm25f_field_b, segment_field_lengths
-from search_app.engine.matches import DocIds, Matches, intersection, union
+from search_app.engine.matches import DocIds, Matches, intersection, union, within
 from search_app.engine.position_table import PositionTable, ascending, common
 from search_app.engine.word_positions import WordPositions
 
@@ -101,7 +101,7 @@ class ArraySearcher:
             return self._phrase(q)
         if type(q) is wq.AndNot:
             positive, negative = self._run(deadline, q.a), self._run(deadline, q.b)
-            keep = ~np.isin(positive.ids, negative.ids, assume_unique=True)
+            keep = ~within(positive.ids, negative.ids)
             return self._boosted(Matches(positive.ids[keep], positive.scores[keep]), q.boost)
         if type(q) is wq.AndMaybe:
             required, optional = self._run(deadline, q.a), self._run(deadline, q.b)
@@ -181,7 +181,7 @@ class ArraySearcher:
             candidates = ascending((keys >> 32).astype(np.int32))
             if not len(candidates):
                 break
-        keep = np.isin(both.ids, candidates, assume_unique=True)
+        keep = within(both.ids, candidates)
         return self._boosted(Matches(both.ids[keep], both.scores[keep]), q.boost)
 
     def positions(self, field: str, text: str, docs: list[int]) -> dict[int, list[int]]:
@@ -245,7 +245,7 @@ class ArraySearcher:
         if deleted is None:
             found = reader.segment().deleted_docs()
             deleted = self._deleted[number] = np.fromiter(found, np.int32)
-        keep = ~np.isin(ids, deleted)
+        keep = ~within(ids, deleted)
         return ids[keep], weights[keep]
 
     def _cached(self, key: tuple[str, Any]) -> tuple[DocIds, Any] | None:

@@ -40,7 +40,7 @@ class Matches:
 
     def subset(self, ids: DocIds) -> Matches:
         """Return the matches whose ids are in ``ids`` (a sorted subset of this one's)."""
-        keep = np.isin(self.ids, ids, assume_unique=True)
+        keep = within(self.ids, ids)
         return Matches(self.ids[keep], self.scores[keep])
 
     def top(self, count: int) -> tuple[DocIds, Scores]:
@@ -94,6 +94,19 @@ def intersection(parts: list[Matches]) -> Matches:
         if not len(ids):
             break
     return Matches(ids.astype(np.int32), scores)
+
+
+def within(ids: DocIds, others: DocIds) -> npt.NDArray[np.bool_]:
+    """Tell which of the distinct ``ids`` are in ``others`` (distinct too): ``np.isin``,
+    over a dense array when the two are large for the range they span."""
+    if not len(ids) or not len(others):
+        return np.zeros(len(ids), bool)
+    size = int(max(ids.max(), others.max())) + 1
+    if _dense(len(ids) + len(others), size):
+        seen = np.zeros(size, bool)
+        seen[others] = True
+        return seen[ids]
+    return np.isin(ids, others, assume_unique=True)
 
 
 def top_rows(keys: list[npt.NDArray[Any]], count: int) -> npt.NDArray[np.intp]:

@@ -23,7 +23,7 @@ from whoosh.searching import TimeLimit
 
 from indexer.word_shapes import OPERATOR_WORDS
 from search_app.engine.array_search import ArraySearcher
-from search_app.engine.matches import DocIds, Matches, Scores, top_rows, union
+from search_app.engine.matches import DocIds, Matches, Scores, top_rows, union, within
 from search_app.engine.proximity import PositionsOf, proximity_boosted
 from search_app.engine.query_reading import parse_query
 from search_app.engine.variants import NameVariants
@@ -109,7 +109,7 @@ class PartialMatches:
 
     def subset(self, ids: DocIds) -> PartialMatches:
         """Return the partial matches whose ids are in ``ids`` (a sorted subset)."""
-        keep = np.isin(self.ids, ids, assume_unique=True)
+        keep = within(self.ids, ids)
         return PartialMatches(
             self.ids[keep],
             self.scores[keep],
@@ -148,7 +148,7 @@ class PartialMatches:
 
     def complete_first(self, ordered: DocIds) -> DocIds:
         """Return ``ordered`` (ids of these matches) with the releases having every word first."""
-        complete = np.isin(ordered, self.ids[self.complete])
+        complete = within(ordered, self.ids[self.complete])
         return np.concatenate((ordered[complete], ordered[~complete]))
 
     def missing(self, docnum: int) -> list[str]:
@@ -225,15 +225,16 @@ def _widen(
     scores = candidates.scores
     mask = np.zeros(len(ids), np.int64)
     missing = np.zeros(len(ids), np.float64)
-    for i, run in enumerate(scaled):
-        present = np.isin(ids, run.ids, assume_unique=True)
+    for i, run in enumerate(scaled):  # whole-array operations: ids are most of the index
+        present = within(ids, run.ids)
         absent = ~present
-        mask[absent] |= 1 << i
-        missing[absent] += weights[i]
+        mask |= absent.astype(np.int64) << i
+        if weights[i]:
+            missing += absent * weights[i]
         if filler[i]:
             at = np.searchsorted(run.ids, ids[present])
             scores[present] += run.scores[at]
-    complete = np.isin(ids, strict_matches.ids, assume_unique=True)
+    complete = within(ids, strict_matches.ids)
     # Releases with every word keep their strict score, so their order is today's.
     at = np.searchsorted(strict_matches.ids, ids[complete])
     scores[complete] = strict_matches.scores[at]
