@@ -141,6 +141,26 @@ def test_any_query_of_corpus_words_matches_as_whoosh_does(updated_index: Path, t
     assert_same_as_whoosh(SearchService(updated_index), text)
 
 
+@pytest.fixture(scope="module")
+def dense_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A full build only, its words in 64 releases or more read from dense postings alone."""
+    folder = tmp_path_factory.mktemp("dense")
+    corpus = synthetic_corpus(folder / "releases.jsonl", 400, seed=11)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(dense_postings, "DENSE_FROM", 64)
+        reindex(corpus, folder / "ix")
+    return folder / "ix"
+
+
+@settings(max_examples=40, deadline=None)
+@given(text=query_texts)
+def test_queries_of_words_read_from_dense_postings_alone_match_as_whoosh_does(
+    dense_index: Path, text: str
+) -> None:
+    """Whole term counts scored from a table, positions of phrases mapped: Whoosh's answer."""
+    assert_same_as_whoosh(SearchService(dense_index), text)
+
+
 def test_facet_counts_and_filters_agree_with_the_stored_releases(updated_index: Path) -> None:
     service = SearchService(updated_index, result_cache=0)
     searcher = service.searcher()

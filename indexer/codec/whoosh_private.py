@@ -15,8 +15,6 @@ from whoosh import query as wq
 from whoosh.reading import IndexReader
 from whoosh.scoring import BM25F
 
-from indexer.codec.layout import BYTE_LENGTHS
-
 
 def bm25f_field_b(weighting: BM25F) -> dict[str, float]:
     """Return BM25F's per-field ``B`` settings (``BM25F(title_B=...)``), kept in ``_field_B``."""
@@ -30,20 +28,21 @@ def whoosh_expansions(node: wq.Query, reader: IndexReader) -> Iterable[str | byt
     return words
 
 
-def segment_field_lengths(reader: IndexReader, field: str) -> npt.NDArray[np.float64]:
+def segment_length_bytes(reader: IndexReader, field: str) -> npt.NDArray[np.uint8]:
     """Return ``reader.doc_field_length(docnum, field, 0)`` of every document of one
-    segment at once, from the bytes of its length column (``_<field>_len``, one byte a
-    document, cut short after the last non-zero one) instead of a call per document."""
+    segment at once, as the byte Whoosh keeps (``BYTE_LENGTHS`` decodes it): from its
+    length column (``_<field>_len``, one byte a document, cut short after the last
+    non-zero one) instead of a call per document."""
     count = reader.doc_count_all()
     perdoc = reader._perdoc  # a SegmentReader's W3PerDocReader
     name = f"_{field}_len"
     if not perdoc.has_column(name):
-        return np.zeros(count, np.float64)
+        return np.zeros(count, np.uint8)
     column_file, offset, length = perdoc._get_column_file(name)
     try:
         stored = np.frombuffer(column_file.get(offset, min(length, count)), np.uint8)
     finally:
         column_file.close()
-    length_bytes = np.zeros(count, np.int64)
+    length_bytes = np.zeros(count, np.uint8)
     length_bytes[: len(stored)] = stored
-    return BYTE_LENGTHS[length_bytes].astype(np.float64)
+    return length_bytes

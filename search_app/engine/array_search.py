@@ -16,7 +16,7 @@ import threading
 import time
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -25,9 +25,10 @@ from whoosh.scoring import BM25F
 from whoosh.searching import Searcher, TimeLimit
 
 from indexer.codec.dense_postings import DensePostings
+from indexer.codec.layout import BYTE_LENGTHS
 from indexer.codec.postings_reader import read_postings
-from indexer.codec.whoosh_private import bm25f_field_b, segment_field_lengths
-from search_app.engine.matches import DocIds, Matches, intersection, union, within
+from indexer.codec.whoosh_private import bm25f_field_b, segment_length_bytes
+from search_app.engine.matches import DocIds, Matches, Scores, intersection, union, within
 from search_app.engine.position_table import PositionTable, ascending, common
 from search_app.engine.word_positions import WordPositions
 
@@ -61,7 +62,8 @@ class ArraySearcher:
         self._segments = _segments(searcher)
         self._dense = [_dense_postings(folder, sub) for sub, _ in self._segments]
         self._deleted: dict[int, DocIds] = {}
-        self._lengths: dict[str, npt.NDArray[np.float64]] = {}
+        self._lengths: dict[str, npt.NDArray[np.uint8]] = {}
+        self._bm25_tables: dict[str, tuple[Scores, npt.NDArray[np.float64]]] = {}
         self._postings: dict[tuple[str, Any], tuple[DocIds, Any]] = {}
         self._cached_bytes = 0
         self._recent: OrderedDict[wq.Query, Matches] = OrderedDict()
@@ -145,15 +147,31 @@ class ArraySearcher:
         if not len(ids):
             return Matches.empty()
         if schema[field].scorable:
-            idf = self.searcher.idf(field, text)
-            avgfl = self.searcher.avg_field_length(field) or 1
-            lengths = self._field_lengths(field)[ids]
-            b = self.field_B.get(field, self.B)
-            k1 = self.K1
-            scores = idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * lengths / avgfl)))
+            scores = self.searcher.idf(field, text) * self._bm25_tf(field, ids, weights)
         else:
             scores = weights.astype(np.float64)
         return self._boosted(Matches(ids, scores), q.boost)
+
+    def _bm25_tf(self, field: str, ids: DocIds, weights: npt.NDArray[Any]) -> Scores:
+        """BM25F's score of each posting but for the IDF factor, as Whoosh computes it:
+        ``tf * (K1 + 1) / (tf + K1 * ((1 - B) + B * fl / avgfl))``.
+
+        A field length is one of 256 (Whoosh keeps it as a byte): the denominator's length
+        part is looked up, and for whole term counts below 256 (dense postings' weights)
+        the whole factor is, from a table of every (count, length byte).
+        """
+        tables = self._bm25_tables.get(field)
+        if tables is None:
+            avgfl = self.searcher.avg_field_length(field) or 1
+            b, k1 = self.field_B.get(field, self.B), self.K1
+            norm = k1 * ((1 - b) + b * BYTE_LENGTHS.astype(np.float64) / avgfl)
+            counts = np.arange(256, dtype=np.float64)[:, None]
+            tables = self._bm25_tables[field] = (norm, (counts * (k1 + 1)) / (counts + norm[None, :]))
+        norm, by_count = tables
+        length_bytes = self._length_bytes(field)[ids]
+        if weights.dtype == np.uint8:
+            return cast(Scores, by_count[weights, length_bytes])
+        return cast(Scores, (weights * (self.K1 + 1)) / (weights + norm[length_bytes]))
 
     def _phrase(self, q: wq.Phrase) -> Matches:
         """Releases with the words in a row (as Whoosh's ``Phrase`` with slop 1), scored
@@ -204,14 +222,15 @@ class ArraySearcher:
 
     # -- postings and lengths, read once per generation --------------------------
 
-    def _postings_of(self, field: str, btext: bytes) -> tuple[DocIds, npt.NDArray[np.float64]]:
+    def _postings_of(self, field: str, btext: bytes) -> tuple[DocIds, npt.NDArray[Any]]:
+        """Return a word's ids and weights (bytes when they are whole counts, else floats)."""
         key = (field, btext)
         with self._lock:
             cached = self._postings.get(key)
             if cached is not None:
                 return cached
         id_parts: list[DocIds] = []
-        weight_parts: list[npt.NDArray[np.float64]] = []
+        weight_parts: list[npt.NDArray[Any]] = []
         decoded = False  # read from postings blocks, not only mapped from dense postings
         for number, (subsearcher, offset) in enumerate(self._segments):
             reader = subsearcher.reader()
@@ -225,7 +244,9 @@ class ArraySearcher:
             else:
                 ids, weights = self._live(number, reader, *found)
             id_parts.append(ids + offset)
-            weight_parts.append(weights.astype(np.float64))
+            weight_parts.append(weights)
+        if {part.dtype for part in weight_parts} != {np.dtype(np.uint8)}:  # whole counts stay bytes
+            weight_parts = [part.astype(np.float64) for part in weight_parts]
         result = (
             (np.concatenate(id_parts), np.concatenate(weight_parts))
             if id_parts
@@ -272,11 +293,12 @@ class ArraySearcher:
                     continue
                 self._cached_bytes -= _size_of(self._postings.pop(victim))
 
-    def _field_lengths(self, field: str) -> npt.NDArray[np.float64]:
+    def _length_bytes(self, field: str) -> npt.NDArray[np.uint8]:
+        """Return every release's length of ``field`` as Whoosh keeps it: one byte."""
         lengths = self._lengths.get(field)
         if lengths is None:
-            parts = [segment_field_lengths(sub.reader(), field) for sub, _ in self._segments]
-            lengths = np.concatenate(parts) if parts else np.zeros(0, np.float64)
+            parts = [segment_length_bytes(sub.reader(), field) for sub, _ in self._segments]
+            lengths = np.concatenate(parts) if parts else np.zeros(0, np.uint8)
             self._lengths[field] = lengths
         return lengths
 
