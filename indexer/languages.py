@@ -102,7 +102,7 @@ def detect_language(text: str, default: str | None = None) -> str:
     """Return the language ``text`` is written in, or the default when it is too short to tell."""
     fallback = default or default_language()
     sample = text[:DETECT_CHARS]
-    if sum(char.isalpha() for char in sample) < MIN_LETTERS:
+    if sum(map(str.isalpha, sample)) < MIN_LETTERS:
         return fallback
     if plainly_english(sample):
         return "en"
@@ -125,9 +125,9 @@ def plainly_english(sample: str) -> bool:
     DOJ releases, where it agreed with the model on all but one (which the model took
     for Nigerian Pidgin)."""
     words = _ASCII_WORD.findall(sample)
-    if not sample.isascii() and sum(map(len, words)) < sum(char.isalpha() for char in sample):
+    if not sample.isascii() and sum(map(len, words)) < sum(map(str.isalpha, sample)):
         return False  # a letter outside ASCII: é, ß or another script
-    common = sum(1 for word in words if word.lower() in _ENGLISH_WORDS)
+    common = sum(map(_ENGLISH_WORDS.__contains__, map(str.lower, words)))
     return len(words) > 0 and common >= ENGLISH_SHARE * len(words)
 
 

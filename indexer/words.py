@@ -64,13 +64,18 @@ def normalize_word(text: str) -> str:
     >>> normalize_word("Stabilisation")
     'stabilization'
     """
-    text = unicodedata.normalize("NFKC", text).translate(STRAIGHT_APOSTROPHES).lower()
+    ascii = text.isascii()  # then NFKC and NFKD leave it as it is: most words of most corpora
+    if not ascii:
+        text = unicodedata.normalize("NFKC", text).translate(STRAIGHT_APOSTROPHES)
+    text = text.lower()
     if text.endswith("'s"):
         text = text[:-2]
     text = text.rstrip("'")
     if text.endswith(("isation", "isations")):
         # British and American spellings meet: "stabilisation" is "stabilization".
         text = text.replace("isation", "ization")
+    if ascii:
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
