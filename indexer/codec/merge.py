@@ -53,6 +53,8 @@ _STORED_COLUMN = "_stored"
 _KEY_VALUE_LENGTHS = struct.Struct("!ii")
 # Bytes of a terms table read at a time.
 _READ_BYTES = 1 << 20
+# Bytes of merged postings gathered before they are written, at most (with their terms).
+_WRITE_BYTES = 1 << 22
 _MAGIC_SIZE = len(POSTINGS_MAGIC)
 _INLINED = "cannot merge inlined postings (written by Whoosh's own writer)"
 
@@ -252,12 +254,22 @@ def _merge_terms(
         for field, in_field in groupby(in_order, key=itemgetter(0)):
             writer.start_field(field, schema[field])
             scorable, phrases = schema[field].scorable, phrase_field(field)
+            # Terms are added a few megabytes of postings at a time, not one by one.
+            batch: list[tuple[bytes, bytes]] = []
+            chunks: list[bytes] = []
+            offset = start = writer.postings_offset()
             for term, parts in groupby(in_field, key=itemgetter(1)):
                 found = [(tables[number], info, number) for _, _, number, info in parts]
-                postings, info = _merged_postings(found, writer.postings_offset())
-                writer.add_postings(term, postings, info)
+                postings, info = _merged_postings(found, offset)
+                batch.append((term, info))
+                chunks.append(postings)
+                offset += len(postings)
                 if scorable and TERM_INFO.unpack_from(info)[2] >= least:
                     dense.add(field, term, *_joined_arrays(field, term, found, runs_dense, phrases))
+                if offset - start >= _WRITE_BYTES:
+                    writer.add_postings(batch, b"".join(chunks))
+                    batch, chunks, start = [], [], offset
+            writer.add_postings(batch, b"".join(chunks))
             writer.finish_field()
     finally:
         for run in runs_dense:

@@ -39,6 +39,8 @@ COMPRESS_FROM_BYTES = 512
 
 # A terms table entry starts with the key's and the value's lengths.
 _KEY_VALUE_LENGTHS = struct.Struct("!ii")
+# A hash table slot: the key's hash and where the entry starts (Whoosh's ``_pointer``).
+_HASH_SLOT = struct.Struct("!Iq")
 
 
 class BlockPostingsWriter(W3PostingsWriter):
@@ -181,6 +183,20 @@ class _TermsTable(OrderedHashWriter):
 
     lastkey: bytes
 
+    def _write_hashes(self) -> None:
+        """Write the 256 hash tables as Whoosh's ``HashWriter._write_hashes`` does (open
+        addressing, linear probing), each with one file write instead of two per slot."""
+        for entries in self.buckets:
+            slots = 2 * len(entries)
+            self.directory.append((self.dbfile.tell(), slots))
+            table = [(0, 0)] * slots  # (0, 0): an empty slot (no key starts at position 0)
+            for hashed, position in entries:
+                slot = (hashed >> 8) % slots
+                while table[slot] != (0, 0):
+                    slot = (slot + 1) % slots
+                table[slot] = (hashed, position)
+            self.dbfile.write(b"".join(_HASH_SLOT.pack(*slot) for slot in table))
+
     def add(self, key: bytes, value: bytes) -> None:
         """Add a key (greater than the last) and its value, as Whoosh's ``add`` does."""
         if key <= self.lastkey:
@@ -245,11 +261,13 @@ class BlockFieldWriter(W3FieldWriter):
         """Where the next term's postings start in the postings file."""
         return int(self._postwriter._postfile.tell())
 
-    def add_postings(self, btext: bytes, data: bytes, info: bytes) -> None:
-        """Add a term of the current field whose postings (``data``, to be written at
-        :meth:`postings_offset`) and term info bytes are made already (by a merge)."""
+    def add_postings(self, terms: list[tuple[bytes, bytes]], data: bytes) -> None:
+        """Add terms of the current field, in order, whose postings (``data``, all of theirs,
+        to be written at :meth:`postings_offset`) and term infos (``terms``: term, info)
+        are made already (by a merge)."""
         self._postwriter._postfile.write(data)
-        self._tindex.add(pack_ushort(self._fieldid) + btext, info)
+        prefix = pack_ushort(self._fieldid)
+        self._tindex.add_all([(prefix + btext, info) for btext, info in terms])
 
     def add_blocks(self, blocks: FieldBlocks, terms: list[tuple[bytes, int]]) -> None:
         """Add terms of the current (text) field, in order: (term, its number in ``blocks``)."""
