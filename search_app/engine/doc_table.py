@@ -17,7 +17,6 @@ import numpy.typing as npt
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
-from indexer.codec.slices import slice_indexes
 from search_app.service.contract import FACET_LIMIT, FacetValue
 
 DocIds = npt.NDArray[np.int32]
@@ -35,22 +34,29 @@ class FacetColumn:
         self.ordinal = {value: number for number, value in enumerate(values)}
         self.docs = docs  # one entry per (release, value) pair, in release order ...
         self.ordinals = ordinals  # ... and the value's ordinal
-        # Release n's pairs are ordinals[starts[n]:starts[n + 1]].
-        self.starts = np.searchsorted(docs, np.arange(size + 1)).astype(np.int64)
-        # Releases carry at most one value (a year, a source): one ordinal per release, -1 for none.
-        self.single: DocIds | None = None
+        self.size = size
+        # Releases carry at most one value (a year, a source): one ordinal per release, plus
+        # one (0 for none).
+        self.single: npt.NDArray[Any] | None = None
         if not len(docs) or bool(np.all(docs[1:] > docs[:-1])):  # in release order: no repeats
-            self.single = np.full(size, -1, np.int32)
-            self.single[docs] = ordinals
+            self.single = np.zeros(size, np.uint8 if len(values) < 255 else np.int32)
+            self.single[docs] = ordinals + 1
+        # Every release carries the facet's one value ("en" in an English corpus).
+        self.everywhere = len(values) == 1 and len(docs) == size and self.single is not None
         self._docs_with: dict[int, DocIds] = {}
 
     def count(self, ids: DocIds) -> npt.NDArray[np.int64]:
         """Return how many of ``ids`` (distinct document numbers) carry each value, by ordinal."""
+        if not self.values:
+            return np.zeros(0, np.int64)
+        if self.everywhere:
+            return np.array([len(ids)], np.int64)
         if self.single is not None:
-            return np.bincount(self.single[ids] + 1, minlength=len(self.values) + 1)[1:]
-        starts = self.starts[ids]
-        pairs = slice_indexes(starts, self.starts[ids + 1] - starts)
-        return np.bincount(self.ordinals[pairs], minlength=len(self.values))
+            return np.bincount(self.single[ids], minlength=len(self.values) + 1)[1:]
+        # Multi-valued (topics): each (release, value) pair whose release is counted.
+        counted = np.zeros(self.size, bool)
+        counted[ids] = True
+        return np.bincount(self.ordinals[counted[self.docs]], minlength=len(self.values))
 
     def top(self, counts: npt.NDArray[np.int64]) -> list[FacetValue]:
         """Return the most frequent values by ``counts``, ties by value."""
