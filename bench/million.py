@@ -4,6 +4,7 @@ incremental run, and searches in process and over HTTP, beside SQLite FTS5.
 Usage (from the repository root; ``make bench-million`` runs it)::
 
     python bench/million.py --work /tmp/bench-million [--count 1000000] [--corpus FILE.jsonl]
+        [--reuse-fts5] [--reuse-index]
 
 The corpus (bench/synthetic.py; written once into ``WORK/corpus`` and reused) is never
 loaded whole here: the FTS5 baseline is built from it a batch at a time, and queries are
@@ -82,6 +83,11 @@ def main() -> None:
     parser.add_argument(
         "--reuse-fts5", action="store_true", help="Use WORK/fts5.sqlite if an earlier run built it."
     )
+    parser.add_argument(
+        "--reuse-index",
+        action="store_true",
+        help="Search WORK/index if an earlier run built it (no build, no incremental runs).",
+    )
     args = parser.parse_args()
     work: Path = args.work
     corpus = args.corpus or work / "corpus" / "releases.jsonl"
@@ -90,15 +96,19 @@ def main() -> None:
         write_corpus(corpus, args.count)
     results: dict[str, Any] = {"environment": environment(), "corpus": str(corpus)}
     index = work / "index"
-    shutil.rmtree(index, ignore_errors=True)
-    print("full build ...", file=sys.stderr)
-    build = run_reindex(corpus, index, full=True)
-    build["index_mb"] = disk_mb(index)
-    build["releases_per_s"] = round(build["documents"] / build["wall_s"], 1)
-    results["build"] = build
-    print(json.dumps(build), file=sys.stderr)
-    results["incremental_no_change"] = [run_reindex(corpus, index, full=False) for _ in range(2)]
-    print(json.dumps(results["incremental_no_change"]), file=sys.stderr)
+    if args.reuse_index and (index / "CURRENT").exists():
+        results["build"] = {"reused": True, "index_mb": disk_mb(index)}
+        results["incremental_no_change"] = []
+    else:
+        shutil.rmtree(index, ignore_errors=True)
+        print("full build ...", file=sys.stderr)
+        build = run_reindex(corpus, index, full=True)
+        build["index_mb"] = disk_mb(index)
+        build["releases_per_s"] = round(build["documents"] / build["wall_s"], 1)
+        results["build"] = build
+        print(json.dumps(build), file=sys.stderr)
+        results["incremental_no_change"] = [run_reindex(corpus, index, full=False) for _ in range(2)]
+        print(json.dumps(results["incremental_no_change"]), file=sys.stderr)
     if args.reuse_fts5 and (work / "fts5.sqlite").exists():
         results["fts5_build"] = fts5 = {"reused": True, "path": str(work / "fts5.sqlite")}
     else:

@@ -30,6 +30,7 @@ from indexer.codec.layout import (
     encode_block,
     length_bytes,
 )
+from indexer.codec.slices import slice_indexes
 
 # Postings gathered before they are written to the file, at most (bytes).
 _WRITE_BYTES = 1 << 22
@@ -88,8 +89,8 @@ class FieldBlocks:
         longest = np.maximum.reduceat(length_byte, starts)
 
         self._ids, self._weights = ids, stored
-        # Each posting's number of positions, the positions and where each posting's start.
-        Kept = tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.int64]]
+        # Each posting's number of positions, where they start, and the positions.
+        Kept = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int32]]
         self._kept_positions: Kept | None = None
         self._term_bounds = (term_starts, term_ends)
         self._gaps: list[int] = gaps.tolist()
@@ -125,18 +126,22 @@ class FieldBlocks:
         start, end = self._term_bounds[0][term], self._term_bounds[1][term]
         return self._ids[start:end], self._weights[start:end]
 
-    def keep_positions(self, counts: npt.NDArray[np.int64], positions: npt.NDArray[np.int32]) -> None:
-        """Keep each posting's number of positions and the positions (flat, posting after
-        posting) for :meth:`positions`."""
-        self._kept_positions = counts, positions, np.concatenate(([0], np.cumsum(counts)))
+    def keep_positions(
+        self, counts: npt.NDArray[np.int64], starts: npt.NDArray[np.int64], positions: npt.NDArray[np.int32]
+    ) -> None:
+        """Keep each posting's number of positions and where they start in ``positions``
+        for :meth:`positions` (which gathers a term's when asked: reordering all of them
+        at once would take several arrays as long as the field's tokens)."""
+        self._kept_positions = counts, starts, positions
 
     def positions(self, term: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]] | None:
         """Return term number ``term``'s numbers of positions and its positions, if kept."""
         if self._kept_positions is None:
             return None
-        counts, positions, starts = self._kept_positions
+        counts, starts, positions = self._kept_positions
         start, end = self._term_bounds[0][term], self._term_bounds[1][term]
-        return counts[start:end], positions[starts[start] : starts[end]]
+        found: npt.NDArray[np.int32] = positions[slice_indexes(starts[start:end], counts[start:end])]
+        return counts[start:end], found
 
     def stats(self, term: int) -> TermStats:
         """Return term number ``term``'s statistics (see :data:`TermStats`)."""

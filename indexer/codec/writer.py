@@ -34,7 +34,6 @@ from indexer.codec.blocks import FieldBlocks
 from indexer.codec.dense_postings import DenseWriter, run_dense_from
 from indexer.codec.postings import Numbers, TermIds, ascending_by_term, group_postings
 from indexer.codec.postings_writer import BuildCodec
-from indexer.codec.slices import slice_indexes
 from indexer.schema import Posting, TextField, phrase_field
 
 # A term's postings, in the order documents were added, flat: id, weight, value, id, ...
@@ -114,9 +113,8 @@ class TextPostings:
         docnums = np.concatenate([docnums for _, docnums, _ in self._postings])[order]
         counts = np.concatenate([counts for _, _, counts in self._postings])
         positions = None
-        if self._keep_positions:  # each posting's positions, in the postings' new order
-            firsts = np.cumsum(counts) - counts
-            positions = np.concatenate(self._positions)[slice_indexes(firsts[order], counts[order])]
+        if self._keep_positions:  # where each posting's positions start, in the new order
+            positions = (np.cumsum(counts) - counts)[order], np.concatenate(self._positions)
         counts = counts[order]
         # Whoosh's weight: number of positions times the field's weight, times the boost.
         weights = counts * self._weight
@@ -130,7 +128,7 @@ class TextPostings:
         )
         blocks = FieldBlocks(starts, docnums + id_base, weights, values, lengths, limit)
         if positions is not None:
-            blocks.keep_positions(counts, positions)
+            blocks.keep_positions(counts, *positions)
         texts = [term_text(term_id) for term_id in ids[starts].tolist()]
         return blocks, sorted(zip(texts, range(len(texts)), strict=True))
 

@@ -48,8 +48,13 @@ class PositionTable:
         """Return (release, position) pairs for those of the sorted ``docs`` that hold the word."""
         if not len(self.ids) or not len(docs):
             return np.empty(0, np.int32), np.empty(0, np.int32)
-        at = np.minimum(np.searchsorted(self.ids, docs), len(self.ids) - 1)
-        at = at[self.ids[at] == docs]
+        if 4 * len(docs) >= len(self.ids):  # many of the word's releases: marked, not looked up
+            wanted = np.zeros(int(max(self.ids[-1], docs[-1])) + 1, bool)
+            wanted[docs] = True
+            at = np.flatnonzero(wanted[self.ids])
+        else:
+            at = np.minimum(np.searchsorted(self.ids, docs), len(self.ids) - 1)
+            at = at[self.ids[at] == docs]
         counts = self.counts[at].astype(np.int64)
         return np.repeat(self.ids[at], counts), self.positions[slice_indexes(self.starts[at], counts)]
 
