@@ -120,15 +120,18 @@ class PartialMatches:
             self.stems,
         )
 
-    def _order(self, scores: Scores, rows: npt.NDArray[np.intp], count: int) -> npt.NDArray[np.intp]:
-        """Return the best ``count`` of ``rows`` in rank order: every word first, then the least
-        weight missing, the highest score, the first document."""
+    def _order(self, scores: Scores, rows: npt.NDArray[np.intp] | None, count: int) -> npt.NDArray[np.intp]:
+        """Return the best ``count`` of ``rows`` (None: all) in rank order: every word first,
+        then the least weight missing, the highest score, the first document."""
+        if rows is None:  # every partial match: the columns as they are, not copies
+            keys = [~self.complete, np.round(self.missing_weight, 6), -scores, self.ids]
+            return top_rows(keys, count)
         keys = [~self.complete[rows], np.round(self.missing_weight[rows], 6), -scores[rows], self.ids[rows]]
         return rows[top_rows(keys, count)]
 
     def ranked(self, count: int, depth: int, positions_of: PositionsOf) -> tuple[DocIds, Scores]:
         """Return the ``max(count, depth)`` best ids and scores, the first ``depth`` with proximity bonus."""
-        rows = self._order(self.scores, np.arange(len(self.ids)), max(count, depth))
+        rows = self._order(self.scores, None, max(count, depth))
         head = rows[:depth]
         boosted = self.scores[head].copy()
         for mask in set(self.missing_mask[head].tolist()):
