@@ -265,7 +265,7 @@ class ArraySearcher:
         deleted = self._deleted.get(number)
         if deleted is None:
             found = reader.segment().deleted_docs()
-            deleted = self._deleted[number] = np.fromiter(found, np.int32)
+            deleted = self._deleted[number] = np.sort(np.fromiter(found, np.int32))
         keep = ~within(ids, deleted)
         return ids[keep], weights[keep]
 

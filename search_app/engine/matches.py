@@ -97,10 +97,14 @@ def intersection(parts: list[Matches]) -> Matches:
 
 
 def within(ids: DocIds, others: DocIds) -> npt.NDArray[np.bool_]:
-    """Tell which of the distinct ``ids`` are in ``others`` (distinct too): ``np.isin``,
-    over a dense array when the two are large for the range they span."""
+    """Tell which of the distinct ``ids`` are in ``others`` (sorted, distinct): ``np.isin``,
+    over a dense array when the two are large for the range they span, or each of a few
+    ids looked up in many others."""
     if not len(ids) or not len(others):
         return np.zeros(len(ids), bool)
+    if len(ids) * DENSE_SHARE < len(others):
+        at = np.minimum(np.searchsorted(others, ids), len(others) - 1)
+        return np.asarray(others[at] == ids)
     size = int(max(ids.max(), others.max())) + 1
     if _dense(len(ids) + len(others), size):
         seen = np.zeros(size, bool)

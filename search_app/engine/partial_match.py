@@ -221,7 +221,10 @@ def _widen(
             candidates = candidates.subset(required.ids)  # exclusions only exclude
         else:  # every release with the required parts; the plain words only rank them
             candidates = union([Matches(required.ids, required.scores), candidates.subset(required.ids)])
-    candidates = union([candidates, Matches(strict_matches.ids, np.zeros(len(strict_matches)))])
+    # The releases with every word are among them, but for the odd one (a name variant).
+    extra = strict_matches.ids[~within(strict_matches.ids, candidates.ids)]
+    if len(extra):
+        candidates = union([candidates, Matches(extra, np.zeros(len(extra)))])
     ids = candidates.ids
     if not len(ids):
         return None
