@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from search_app.engine import matches
-from search_app.engine.matches import Matches, intersection, top_rows, union, within
+from search_app.engine.matches import Matches, intersection, shared_ids, top_rows, union, within
 
 # Sets of (document number, score): sparse ones over a wide range, dense ones over a narrow one.
 match_sets = st.lists(
@@ -70,6 +70,8 @@ def test_membership_and_subsets_find_the_releases_of_the_other_set(
         patch.setattr(matches, "DENSE_SHARE", dense_share)
         found = within(first.ids, other.ids)
         both = first.subset(first.ids[found])
+        shared = shared_ids([as_matches(chosen).ids for chosen in sets])
     assert first.ids[found].tolist() == sorted(set(sets[0]) & set(sets[-1]))
+    assert shared.tolist() == sorted(set(sets[0]).intersection(*sets[1:]))
     assert both.ids.tolist() == first.ids[found].tolist()
     assert both.scores.tolist() == [sets[0][doc] for doc in both.ids.tolist()]

@@ -28,7 +28,7 @@ from indexer.codec.dense_postings import DensePostings
 from indexer.codec.layout import BYTE_LENGTHS
 from indexer.codec.postings_reader import read_postings
 from indexer.codec.whoosh_private import bm25f_field_b, segment_length_bytes
-from search_app.engine.matches import DocIds, Matches, Scores, intersection, union, within
+from search_app.engine.matches import DocIds, Matches, Scores, intersection, shared_ids, union, within
 from search_app.engine.position_table import PositionTable, ascending, common
 from search_app.engine.word_positions import WordPositions
 
@@ -146,11 +146,13 @@ class ArraySearcher:
         ids, weights = self._postings_of(field, btext)
         if not len(ids):
             return Matches.empty()
-        if schema[field].scorable:
-            scores = self.searcher.idf(field, text) * self._bm25_tf(field, ids, weights)
-        else:
-            scores = weights.astype(np.float64)
-        return self._boosted(Matches(ids, scores), q.boost)
+        return self._boosted(Matches(ids, self._scores(field, text, ids, weights)), q.boost)
+
+    def _scores(self, field: str, text: str, ids: DocIds, weights: npt.NDArray[Any]) -> Scores:
+        """Return a word's score in each of the releases ``ids``, given its weights there."""
+        if self.searcher.schema[field].scorable:
+            return cast(Scores, self.searcher.idf(field, text) * self._bm25_tf(field, ids, weights))
+        return weights.astype(np.float64)
 
     def _bm25_tf(self, field: str, ids: DocIds, weights: npt.NDArray[Any]) -> Scores:
         """BM25F's score of each posting but for the IDF factor, as Whoosh computes it:
@@ -175,32 +177,31 @@ class ArraySearcher:
 
     def _phrase(self, q: wq.Phrase) -> Matches:
         """Releases with the words in a row (as Whoosh's ``Phrase`` with slop 1), scored
-        like Whoosh: the sum of the words' scores."""
+        like Whoosh: the sum of the words' scores (worked out for the matches only)."""
         schema = self.searcher.schema
         if q.fieldname not in schema or not q.words:
             return Matches.empty()
         field = schema[q.fieldname]
         words = [field.to_bytes(word) for word in q.words]
-        parts = [self._term(wq.Term(q.fieldname, word)) for word in q.words]
-        both = intersection(parts)
-        if not len(both):
-            return both
+        postings = [self._postings_of(q.fieldname, btext) for btext in words]
+        candidates = shared_ids([ids for ids, _ in postings])
         # A key per (release, position of the phrase's first word) where every word so far
         # is in its place. Rarest word first: each word narrows the releases the next is
         # looked up in.
         keys: npt.NDArray[np.int64] | None = None
-        candidates = both.ids
-        for offset in sorted(range(len(words)), key=lambda i: len(parts[i])):
+        for offset in sorted(range(len(words)), key=lambda i: len(postings[i][0])):
+            if not len(candidates):
+                return Matches.empty()
             docs, positions = self.word_positions.at(q.fieldname, words[offset], candidates)
             word_keys = ascending(
                 (docs.astype(np.int64) << 32) | (positions.astype(np.int64) - offset + _POSITION_BIAS)
             )
             keys = word_keys if keys is None else common(keys, word_keys)
             candidates = ascending((keys >> 32).astype(np.int32))
-            if not len(candidates):
-                break
-        keep = within(both.ids, candidates)
-        return self._boosted(Matches(both.ids[keep], both.scores[keep]), q.boost)
+        scores = np.zeros(len(candidates))
+        for text, (ids, weights) in zip(q.words, postings, strict=True):
+            scores += self._scores(q.fieldname, text, candidates, weights[np.searchsorted(ids, candidates)])
+        return self._boosted(Matches(candidates, scores), q.boost)
 
     def positions(self, field: str, text: str, docs: list[int]) -> dict[int, list[int]]:
         """Return the positions of a word in those of ``docs`` (sorted docnums) that hold it."""

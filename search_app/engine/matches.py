@@ -96,6 +96,17 @@ def intersection(parts: list[Matches]) -> Matches:
     return Matches(ids.astype(np.int32), scores)
 
 
+def shared_ids(parts: list[DocIds]) -> DocIds:
+    """Return the document numbers in every one of ``parts`` (each sorted, distinct)."""
+    if not parts:
+        return np.empty(0, np.int32)
+    parts = sorted(parts, key=len)
+    ids = parts[0]
+    for part in parts[1:]:
+        ids = ids[within(ids, part)]
+    return ids
+
+
 def within(ids: DocIds, others: DocIds) -> npt.NDArray[np.bool_]:
     """Tell which of the distinct ``ids`` are in ``others`` (sorted, distinct): ``np.isin``,
     over a dense array when the two are large for the range they span, or each of a few
