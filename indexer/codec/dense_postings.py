@@ -107,14 +107,13 @@ class DenseWriter:
         self._write(bytes(-self._position % _ALIGN))
         self._directory[(field, btext)] = place
 
-    def finish(self) -> int:
-        """Write the directory and move the file into place; return how many words it holds."""
+    def finish(self) -> None:
+        """Write the directory and move the file into place."""
         at = self._position
         self._write(pickle.dumps(self._directory, pickle.HIGHEST_PROTOCOL))
         self._write(_DIRECTORY_OFFSET.pack(at))
         self._out.close()
         self._storage.rename_file(self._name, self._segment.make_filename(EXTENSION))
-        return len(self._directory)
 
     def cancel(self) -> None:
         """Give the file up."""
@@ -130,7 +129,33 @@ class DenseWriter:
         return at
 
 
-class DenseRun:
+class _DenseFile:
+    """A ``.dps`` file's directory, and its words' arrays as :meth:`read_array` reads them."""
+
+    directory: Directory
+
+    def read_array(self, offset: int, dtype: str, count: int) -> npt.NDArray[Any]:
+        """Return ``count`` items of ``dtype`` from ``offset`` of the file."""
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        return len(self.directory)
+
+    def postings(self, field: str, btext: bytes) -> tuple[DocIds, npt.NDArray[Any]] | None:
+        """Return a word's (ids, weights), deleted releases included; None if the word is not
+        written here."""
+        place = self.directory.get((field, btext))
+        return None if place is None else _postings(place, self.read_array)
+
+    def positions(self, field: str, btext: bytes) -> Positions | None:
+        """Return a word's numbers of positions (one per posting, as :meth:`postings` lists
+        them) and its positions, posting after posting; None if not written here (a word
+        of a field not searched for phrases, or not common enough)."""
+        place = self.directory.get((field, btext))
+        return None if place is None else _positions(place, self.read_array)
+
+
+class DenseRun(_DenseFile):
     """A run's ``.dps`` file, read with plain file reads (as a merge reads runs: not a memory
     map, which would count what it reads as the merging process's memory)."""
 
@@ -140,7 +165,7 @@ class DenseRun:
         self._file.seek(size - _DIRECTORY_OFFSET.size)
         (at,) = _DIRECTORY_OFFSET.unpack(self._file.read(_DIRECTORY_OFFSET.size))
         self._file.seek(at)
-        self.directory: Directory = pickle.loads(self._file.read(size - _DIRECTORY_OFFSET.size - at))
+        self.directory = pickle.loads(self._file.read(size - _DIRECTORY_OFFSET.size - at))
 
     @classmethod
     def of_segment(cls, storage: Any, segment: W3Segment) -> DenseRun | None:
@@ -148,18 +173,7 @@ class DenseRun:
         exists = storage.file_exists(segment.make_filename(EXTENSION))
         return cls(storage, segment) if exists else None
 
-    def postings(self, field: str, btext: bytes) -> tuple[DocIds, npt.NDArray[Any]] | None:
-        """Return a word's (ids, weights) in the run, or None if it is not written here."""
-        place = self.directory.get((field, btext))
-        return None if place is None else _postings(place, self.read_array)
-
-    def positions(self, field: str, btext: bytes) -> Positions | None:
-        """Return a word's numbers of positions and positions in the run, if written here."""
-        place = self.directory.get((field, btext))
-        return None if place is None else _positions(place, self.read_array)
-
     def read_array(self, offset: int, dtype: str, count: int) -> npt.NDArray[Any]:
-        """Return ``count`` items of ``dtype`` from ``offset`` of the file."""
         self._file.seek(offset)
         return np.frombuffer(self._file.read(np.dtype(dtype).itemsize * count), dtype)
 
@@ -213,7 +227,7 @@ def _compact(weights: npt.NDArray[np.float64]) -> npt.NDArray[Any]:
     return weights.astype("<f4")
 
 
-class DensePostings:
+class DensePostings(_DenseFile):
     """One segment's ``.dps`` file, mapped: common words' postings as array views."""
 
     def __init__(self, path: Path) -> None:
@@ -222,7 +236,7 @@ class DensePostings:
         if self._map[: len(MAGIC)] != MAGIC:
             raise ValueError(f"{path}: not a dense postings file")
         (at,) = _DIRECTORY_OFFSET.unpack_from(self._map, len(self._map) - _DIRECTORY_OFFSET.size)
-        self._directory: Directory = pickle.loads(self._map[at : len(self._map) - _DIRECTORY_OFFSET.size])
+        self.directory = pickle.loads(self._map[at : len(self._map) - _DIRECTORY_OFFSET.size])
 
     @classmethod
     def of_segment(cls, folder: Path, segment: W3Segment) -> DensePostings | None:
@@ -230,21 +244,5 @@ class DensePostings:
         path = folder / segment.make_filename(EXTENSION)
         return cls(path) if path.is_file() else None
 
-    def __len__(self) -> int:
-        return len(self._directory)
-
-    def postings(self, field: str, btext: bytes) -> tuple[DocIds, npt.NDArray[Any]] | None:
-        """Return a word's (ids, weights) in the segment, deleted releases included; None
-        if the word is not written here."""
-        place = self._directory.get((field, btext))
-        return None if place is None else _postings(place, self._view)
-
-    def positions(self, field: str, btext: bytes) -> Positions | None:
-        """Return a word's numbers of positions (one per posting, as :meth:`postings` lists
-        them) and its positions, posting after posting; None if not written here (a word
-        of a field not searched for phrases, or not common enough)."""
-        place = self._directory.get((field, btext))
-        return None if place is None else _positions(place, self._view)
-
-    def _view(self, offset: int, dtype: str, count: int) -> npt.NDArray[Any]:
+    def read_array(self, offset: int, dtype: str, count: int) -> npt.NDArray[Any]:
         return np.frombuffer(self._map, dtype, count, offset)

@@ -59,7 +59,7 @@ _MAGIC_SIZE = len(POSTINGS_MAGIC)
 _INLINED = "cannot merge inlined postings (written by Whoosh's own writer)"
 
 
-class RunParts(NamedTuple):
+class _RunParts(NamedTuple):
     """One run being merged: its compound file's parts, and its first document."""
 
     parts: CompoundStorage
@@ -79,7 +79,7 @@ def merge_runs(storage: Any, schema: Schema, indexname: str, runs: Sequence[W3Se
     return it; the index's table of contents is not changed."""
     counts = [run.doc_count_all() for run in runs]
     sources = [
-        RunParts(read_plainly(storage, run), run, base)
+        _RunParts(_read_plainly(storage, run), run, base)
         for run, base in zip(runs, [0, *accumulate(counts)], strict=False)
     ]
     codec = BuildCodec()
@@ -100,7 +100,7 @@ def merge_runs(storage: Any, schema: Schema, indexname: str, runs: Sequence[W3Se
     return merged
 
 
-def read_plainly(storage: Any, run: W3Segment) -> CompoundStorage:
+def _read_plainly(storage: Any, run: W3Segment) -> CompoundStorage:
     """Open a run's compound file for reading with file reads (see the module's notes)."""
     return CompoundStorage(storage.open_file(run.make_filename(run.COMPOUND_EXT)), use_mmap=False)
 
@@ -120,7 +120,7 @@ def _column_type(schema: Schema, name: str) -> Column:
     return column
 
 
-def _column_names(source: RunParts) -> list[str]:
+def _column_names(source: _RunParts) -> list[str]:
     prefix, suffix = source.segment.make_filename("."), W3Codec.COLUMN_EXT
     return [
         name[len(prefix) : -len(suffix)]
@@ -142,7 +142,7 @@ def _new_column(perdoc: Any, name: str, column: Column) -> Any:
 
 
 def _merge_columns(
-    codec: BuildCodec, storage: Any, schema: Schema, merged: W3Segment, sources: list[RunParts], total: int
+    codec: BuildCodec, storage: Any, schema: Schema, merged: W3Segment, sources: list[_RunParts], total: int
 ) -> None:
     """Copy every column value of every document, and sum the field lengths."""
     perdoc = codec.per_document_writer(storage, merged)
@@ -171,7 +171,7 @@ def _merge_columns(
 # -- terms and postings -----------------------------------------------------------------
 
 
-class TermsTable(NamedTuple):
+class _TermsTable(NamedTuple):
     """A run's terms table, its field numbers and its postings."""
 
     table: OrderedHashReader
@@ -196,14 +196,14 @@ class _ReadAhead:
         return self._buffer[at : at + length]
 
 
-def terms_table(source: RunParts) -> TermsTable:
+def _terms_table(source: _RunParts) -> _TermsTable:
     length = source.part_length(W3Codec.TERMS_EXT)
     table = OrderedHashReader(source.part(W3Codec.TERMS_EXT), length)
     postings = _ReadAhead(source.part(W3Codec.POSTS_EXT), source.part_length(W3Codec.POSTS_EXT))
-    return TermsTable(table, dict(table.extras["fieldmap"]), postings)
+    return _TermsTable(table, dict(table.extras["fieldmap"]), postings)
 
 
-def terms(table: TermsTable, number: int) -> Iterator[tuple[str, bytes, int, bytes]]:
+def _terms(table: _TermsTable, number: int) -> Iterator[tuple[str, bytes, int, bytes]]:
     """Yield (field, term, segment number, term info bytes) of every term, in order.
 
     The table's keys are a field number and the term; its fields are numbered in name
@@ -241,15 +241,15 @@ def _merge_terms(
     storage: Any,
     schema: Schema,
     merged: W3Segment,
-    sources: list[RunParts],
+    sources: list[_RunParts],
     dense: DenseWriter,
 ) -> None:
     """Write every term's merged postings, and the common words' as arrays to ``dense``."""
-    tables = [terms_table(source) for source in sources]
+    tables = [_terms_table(source) for source in sources]
     runs_dense = [DenseRun.of_segment(storage, source.segment) for source in sources]
     least = dense_from()
     writer = codec.field_writer(storage, merged)
-    in_order = heapq.merge(*(terms(table, number) for number, table in enumerate(tables)))
+    in_order = heapq.merge(*(_terms(table, number) for number, table in enumerate(tables)))
     try:
         for field, in_field in groupby(in_order, key=itemgetter(0)):
             writer.start_field(field, schema[field])
@@ -281,7 +281,7 @@ def _merge_terms(
 def _joined_arrays(
     field: str,
     term: bytes,
-    found: list[tuple[TermsTable, bytes, int]],
+    found: list[tuple[_TermsTable, bytes, int]],
     runs_dense: list[DenseRun | None],
     with_positions: bool,
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[Any], Positions | None]:
@@ -307,7 +307,7 @@ def _joined_arrays(
     return ids, weights, (counts, np.concatenate([part[3].astype(np.int32, copy=False) for part in parts]))
 
 
-def _merged_postings(found: list[tuple[TermsTable, bytes, int]], offset: int) -> tuple[bytes, bytes]:
+def _merged_postings(found: list[tuple[_TermsTable, bytes, int]], offset: int) -> tuple[bytes, bytes]:
     """Return one term's postings in several runs as one list, and its term info."""
     if len(found) == 1:  # most terms of a big corpus: only where it lies changes
         table, data, _ = found[0]

@@ -151,9 +151,9 @@ class SearchService:
                 return corrected
         if all_words_total < FEW_ALL_WORDS and TIME_LIMIT_WARNING not in warnings:
             widened = widen(live.matcher, parsed.text, matches, self.variants, started + self.time_budget)
-            kept = self._filtered(table, widened.ids, request, searcher.schema) if widened else None
-            if widened is not None and kept is not None and len(kept) != len(widened.ids):
-                widened = widened.subset(kept)
+            if widened:
+                kept = self._filtered(table, widened.ids, request, searcher.schema)
+                widened = widened if len(kept) == len(widened.ids) else widened.subset(kept)
             ids = widened.ids if widened is not None else ids
         total = len(ids)
         if not total and corrected is not None and corrected.all_words_total:
