@@ -27,7 +27,7 @@ import numpy.typing as npt
 from whoosh.analysis import Analyzer, Filter, StemFilter, StopFilter, Token, Tokenizer
 
 from indexer.codec.postings import Numbers, TermIds
-from indexer.term_ids import WrittenIds, term_text
+from indexer.term_ids import WrittenIds, forget_terms, term_text
 from indexer.word_shapes import FAST_WORD_PATTERN, HYPHEN_CLASS, HYPHENS
 from indexer.words import (
     STOP_WORDS,
@@ -296,6 +296,14 @@ class _Scan:
 
 
 _last_scan: tuple[str, WrittenIds | None, _Scan | None] = ("", None, None)
+
+
+def forget_written_words() -> None:
+    """Forget every word's term ids (:func:`~indexer.term_ids.forget_terms`) and the last
+    text scanned: between two windows of a long build, where no postings are held."""
+    global _last_scan
+    forget_terms()
+    _last_scan = ("", None, None)
 
 
 def _written_words(text: str, tables: WordTables) -> _Scan:

@@ -15,6 +15,7 @@ from pathlib import Path
 from whoosh import index
 from whoosh.writing import IndexWriter
 
+from indexer.analysis import forget_written_words
 from indexer.codec import mapped_segments
 from indexer.codec.parallel import FreshIndexBuild
 from indexer.completions import Completions, completions_of
@@ -234,6 +235,7 @@ def _full_build(
             digests = build.write(
                 shares, lambda share: progress(share, len(share)), groups.starts_new(records)
             )
+            forget_written_words()  # the window's postings are written: memory stays flat
             for record, digest in zip(records, digests, strict=True):
                 record.remember_content_hash(digest)
             # What the manifest, the sources record and completions need, on disk.

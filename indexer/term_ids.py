@@ -8,6 +8,7 @@ is looked up only once per field (:func:`term_text`).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from weakref import WeakValueDictionary
 
 import numpy as np
 
@@ -33,13 +34,21 @@ class WrittenIds(dict[str, int]):
     """Written word -> its number, with the term id of each written word (by number) in
     the exact and in the stemmed field (-1: the field drops the word).
 
-    Never cleared (numbers must stay valid while a text is scanned): it grows with
-    the vocabulary a process indexes, as :data:`_TERMS` does.
+    It grows with the vocabulary a process indexes, as :data:`_TERMS` does, until
+    :func:`forget_terms` (numbers must stay valid while texts are scanned and their
+    postings written).
     """
 
     def __init__(self, forms: Mapping[str, tuple[str, str | None]]) -> None:
         super().__init__()
         self.forms = forms
+        self.exact = np.empty(0, np.int32)
+        self.stem = np.empty(0, np.int32)
+        _WRITTEN_IDS[id(self)] = self
+
+    def forget(self) -> None:
+        """Forget every written word numbered so far."""
+        self.clear()
         self.exact = np.empty(0, np.int32)
         self.stem = np.empty(0, np.int32)
 
@@ -54,3 +63,16 @@ class WrittenIds(dict[str, int]):
         self.stem[number] = -1 if stem is None else term_id(stem)
         self[written] = number
         return number
+
+
+# Every WrittenIds alive (they are not hashable: dicts), by id.
+_WRITTEN_IDS: WeakValueDictionary[int, WrittenIds] = WeakValueDictionary()
+
+
+def forget_terms() -> None:
+    """Forget every term and written word numbered so far, so that memory stays bounded
+    over a long build: only when no postings made of their ids are left to write."""
+    _TERMS.clear()
+    _TERM_NUMBERS.clear()
+    for written in list(_WRITTEN_IDS.values()):
+        written.forget()

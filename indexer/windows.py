@@ -7,11 +7,12 @@ from collections.abc import Iterable, Iterator
 from indexer.corpus import Source
 from indexer.records import KnownRelease, ReleaseRecord
 
-# Memory a writer's postings take per character of text it indexes, about (measured on
-# 5,000 synthetic releases: 10.6 MB of resident memory, and as much counted by
-# BuildWriter.buffered_bytes, per million characters). A window holds as much text as
-# fills the writers' budgets; a writer flushes a segment anyway if it reaches its own.
-POSTINGS_BYTES_PER_CHAR = 11
+# Memory a writer's postings take per character of text it indexes, about (as
+# BuildWriter.buffered_bytes counts it: 12.9 MB per million characters on 12,000
+# synthetic releases). A window holds as much text as fills the writers' budgets, not
+# more: a writer that reaches its budget flushes a segment, and the rest of its share
+# would make a small one.
+POSTINGS_BYTES_PER_CHAR = 13
 # Text of a window (characters), whatever the budget: fewer make too many segments.
 LEAST_WINDOW_CHARS = 1 << 20
 

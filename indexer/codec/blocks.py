@@ -4,8 +4,9 @@ Whoosh's W3 postings writer splits each term's postings into blocks of up to 128
 keeps statistics per block (last id, greatest weight, shortest and longest field
 length as a byte) and per term (their totals), updating them one posting at a time.
 :class:`FieldBlocks` works them out for every block of a field in a few array
-operations; :meth:`FieldBlocks.write_term` then writes a term's blocks, leaving Python
-code only per block (pickling its data, compressing it), not per posting.
+operations; :meth:`FieldBlocks.write_terms` then writes the terms a batch at a time:
+the rare ones (most) all at once (:mod:`~indexer.codec.small_blocks`), the others
+with Python code per block (pickling its data, compressing it), not per posting.
 
 ``tests/test_writer.py`` checks that a search reads the same from these blocks as
 from Whoosh's.
@@ -13,27 +14,35 @@ from Whoosh's.
 
 from __future__ import annotations
 
-import pickle
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from isal import isal_zlib
 
-from indexer.codec.layout import (
-    BLOCK_LENGTH,
-    INFO_PROTOCOL,
-    POSTINGS_MAGIC,
-    POSTINGS_PLACE,
-    TERM_INFO,
-    encode_block,
-    length_bytes,
-)
+from indexer.codec.byte_rows import starts_of
+from indexer.codec.layout import POSTINGS_MAGIC, POSTINGS_PLACE, TERM_INFO, encode_block, length_bytes
 from indexer.codec.slices import slice_indexes
+from indexer.codec.small_blocks import SMALL_TERM_POSTINGS, SmallTerms
 
-# Postings gathered before they are written to the file, at most (bytes).
-_WRITE_BYTES = 1 << 22
+# Terms written at a time.
+_BATCH_TERMS = 8192
+# A term info as TERM_INFO and POSTINGS_PLACE pack it: flags, total weight, doc frequency,
+# min and max length bytes, max weight, first and last id; postings' offset and length.
+_TERM_INFO = np.dtype(
+    [
+        ("flags", "u1"),
+        ("weight", ">f4"),
+        ("doc_frequency", ">u4"),
+        ("min_length", "u1"),
+        ("max_length", "u1"),
+        ("max_weight", ">f4"),
+        ("min_id", ">u4"),
+        ("max_id", ">u4"),
+        ("offset", ">i8"),
+        ("length", ">i4"),
+    ]
+)
 # A length byte above any: block and term minimums skip lengths of 0 (no length).
 _NO_LENGTH = 256
 
@@ -42,17 +51,13 @@ def _no_length_as_0(shortest: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     return np.where(shortest == _NO_LENGTH, 0, shortest)
 
 
-# A term's statistics for its term info: total weight, greatest weight, min and max
-# length bytes, first and last id.
-TermStats = tuple[float, float, int, int, int, int]
-
-
 class FieldBlocks:
     """The postings of one text field, by term (term after term, each in id order),
     split into blocks as Whoosh's writer splits them, with each block's statistics.
 
     ``weights`` are Whoosh's (positions times boosts); ``lengths`` are the documents'
-    field lengths (all 0 for a field that is not scored).
+    field lengths (all 0 for a field that is not scored). Everything is kept as arrays
+    (and ``values`` as given): Python objects are made a batch of terms at a time.
     """
 
     def __init__(
@@ -75,47 +80,35 @@ class FieldBlocks:
         ends = np.minimum(starts + limit, term_ends[block_terms])
 
         # Ids are delta-encoded from 0 within each block.
-        gaps = np.diff(ids, prepend=0).astype(np.int64)
+        gaps = np.diff(ids, prepend=0).astype(np.int32)
         gaps[starts] = ids[starts]
         # Whoosh keeps weights as 32-bit floats; a block whose weights are all equal
         # stores one (None for 1.0).
         stored = weights.astype(np.float32)
-        equal = np.minimum.reduceat(stored, starts) == np.maximum.reduceat(stored, starts)
-        as_double = stored.astype(np.float64)
-        totals = np.add.reduceat(as_double, starts)
+        self._equal = np.minimum.reduceat(stored, starts) == np.maximum.reduceat(stored, starts)
+        totals = np.add.reduceat(stored.astype(np.float64), starts)
         greatest = np.maximum.reduceat(weights, starts)
         length_byte = length_bytes(lengths)
         shortest = np.minimum.reduceat(np.where(length_byte > 0, length_byte, _NO_LENGTH), starts)
         longest = np.maximum.reduceat(length_byte, starts)
 
-        self._ids, self._weights = ids, stored
+        self._ids, self._weights, self._gaps, self._values = ids, stored, gaps, values
         # Each posting's number of positions, where they start, and the positions.
         Kept = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int32]]
         self._kept_positions: Kept | None = None
         self._term_bounds = (term_starts, term_ends)
-        self._gaps: list[int] = gaps.tolist()
-        self._stored: list[float] = as_double.tolist()
-        self._values = values
-        self._starts: list[int] = starts.tolist()
-        self._ends: list[int] = ends.tolist()
-        self._equal: list[bool] = equal.tolist()
-        self._last_ids: list[int] = ids[ends - 1].tolist()
-        self._greatest: list[float] = greatest.tolist()
-        self._shortest: list[int] = _no_length_as_0(shortest).tolist()
-        self._longest: list[int] = longest.tolist()
-        self._first_blocks: list[int] = [*first_blocks.tolist(), len(starts)]
-        self._single: list[bool] = (blocks_per_term == 1).tolist()
-        self._term_stats: list[TermStats] = list(
-            zip(
-                np.add.reduceat(totals, first_blocks).tolist(),
-                np.maximum.reduceat(greatest, first_blocks).tolist(),
-                _no_length_as_0(np.minimum.reduceat(shortest, first_blocks)).tolist(),
-                np.maximum.reduceat(longest, first_blocks).tolist(),
-                ids[term_starts].tolist(),
-                ids[term_ends - 1].tolist(),
-                strict=True,
-            )
-        )
+        self._sizes = sizes
+        # Per block: where its postings start and end, last id, greatest weight, shortest
+        # and longest length bytes.
+        self._starts, self._ends, self._last_ids = starts, ends, ids[ends - 1]
+        self._greatest, self._shortest, self._longest = greatest, _no_length_as_0(shortest), longest
+        self._first_blocks = np.append(first_blocks, len(starts))
+        self._single = blocks_per_term == 1
+        # Per term: the statistics its term info holds.
+        self._term_totals = np.add.reduceat(totals, first_blocks)
+        self._term_greatest = np.maximum.reduceat(greatest, first_blocks)
+        self._term_shortest = _no_length_as_0(np.minimum.reduceat(shortest, first_blocks))
+        self._term_longest = np.maximum.reduceat(longest, first_blocks)
         self.doc_frequencies: list[int] = sizes.tolist()
 
     def __len__(self) -> int:
@@ -143,107 +136,111 @@ class FieldBlocks:
         found: npt.NDArray[np.int32] = positions[slice_indexes(starts[start:end], counts[start:end])]
         return counts[start:end], found
 
-    def stats(self, term: int) -> TermStats:
-        """Return term number ``term``'s statistics (see :data:`TermStats`)."""
-        return self._term_stats[term]
-
     def write_term(self, term: int, level: int, compress_from: int) -> bytes:
         """Return term number ``term``'s postings as ``W3PostingsWriter`` writes them:
         the header, then each block (length, negative for the last; info; data)."""
         chunks = [POSTINGS_MAGIC]
-        last = self._first_blocks[term + 1] - 1
-        for block in range(self._first_blocks[term], last + 1):
-            start, end = self._starts[block], self._ends[block]
+        first, last = int(self._first_blocks[term]), int(self._first_blocks[term + 1]) - 1
+        for block in range(first, last + 1):
+            start, end = int(self._starts[block]), int(self._ends[block])
             weights: Any
             if self._equal[block]:
-                first = self._stored[start]
-                weights = None if first == 1.0 else first
+                weights = float(self._weights[start])
+                weights = None if weights == 1.0 else weights
             else:
-                weights = tuple(self._stored[start:end])
+                weights = tuple(self._weights[start:end].tolist())
             info = (
                 end - start,
-                self._last_ids[block],
-                self._greatest[block],
+                int(self._last_ids[block]),
+                float(self._greatest[block]),
                 level,
-                self._shortest[block],
-                self._longest[block],
+                int(self._shortest[block]),
+                int(self._longest[block]),
             )
             values = tuple(self._values[start:end])
             chunks.append(
                 encode_block(
-                    self._gaps[start:end], weights, values, info, level, compress_from, block == last
+                    self._gaps[start:end].tolist(), weights, values, info, level, compress_from, block == last
                 )
             )
         return b"".join(chunks)
 
-    def write_terms(
-        self, terms: Iterable[tuple[bytes, int]], out: Any, level: int, compress_from: int
-    ) -> list[tuple[bytes, bytes]]:
-        """Write the postings of ``terms`` ((key, term number), in key order) to ``out``
-        (a file whose ``tell`` counts what it was given) as :meth:`write_term` writes
-        them; return each key with its term info's bytes (``W3TermInfo.to_bytes``).
+    def write_terms(self, terms: list[int], out: Any, level: int, compress_from: int) -> list[bytes]:
+        """Write the postings of ``terms`` (term numbers, in key order) to ``out`` (a file
+        whose ``tell`` counts what it was given) as :meth:`write_term` writes them; return
+        each one's term info bytes (``W3TermInfo.to_bytes``).
 
-        One loop over all of a field's terms, with the one-block term (most of them)
-        written in line: per term, a build spends its time here.
+        A batch of terms at a time: those in a few releases (most of them) encoded at
+        once (:mod:`~indexer.codec.small_blocks`), the others one by one.
         """
-        gaps, stored, values, starts, ends = self._gaps, self._stored, self._values, self._starts, self._ends
-        equal, last_ids, greatest = self._equal, self._last_ids, self._greatest
-        shortest, longest, first_blocks, single = (
-            self._shortest,
-            self._longest,
-            self._first_blocks,
-            self._single,
-        )
-        term_stats, frequencies = self._term_stats, self.doc_frequencies
-        dumps, protocol, compress = pickle.dumps, pickle.HIGHEST_PROTOCOL, isal_zlib.compress
-        pack_length, pack_info, pack_place = BLOCK_LENGTH.pack, TERM_INFO.pack, POSTINGS_PLACE.pack
+        infos: list[bytes] = []
         offset = out.tell()
-        entries: list[tuple[bytes, bytes]] = []
-        chunks: list[bytes] = []
-        pending = 0
-        for key, term in terms:
-            if single[term]:
-                block = first_blocks[term]
-                start, end = starts[block], ends[block]
-                weights: Any
-                if equal[block]:
-                    weights = stored[start]
-                    if weights == 1.0:
-                        weights = None
-                else:
-                    weights = tuple(stored[start:end])
-                data = dumps((tuple(gaps[start:end]), weights, tuple(values[start:end])), protocol)
-                compression = level if len(data) >= compress_from else 0
-                if compression:
-                    data = compress(data, compression)
-                info = dumps(
-                    (
-                        end - start,
-                        last_ids[block],
-                        greatest[block],
-                        compression,
-                        shortest[block],
-                        longest[block],
-                    ),
-                    INFO_PROTOCOL,
-                )
-                length = len(info) + len(data)
-                chunk = POSTINGS_MAGIC + pack_length(-length) + info + data
-            else:
-                chunk = self.write_term(term, level, compress_from)
-            total, top, short, long, first_id, last_id = term_stats[term]
-            entries.append(
-                (
-                    key,
-                    pack_info(False, total, frequencies[term], short, long, top, first_id, last_id)
-                    + pack_place(offset, len(chunk)),
-                )
-            )
-            offset += len(chunk)
-            chunks.append(chunk)
-            pending += len(chunk)
-            if pending >= _WRITE_BYTES:
-                out.write(b"".join(chunks))
-                chunks, pending = [], 0
-        out.write(b"".join(chunks))
-        return entries
+        size = TERM_INFO.size + POSTINGS_PLACE.size
+        for batch_start in range(0, len(terms), _BATCH_TERMS):
+            numbers = np.array(terms[batch_start : batch_start + _BATCH_TERMS], np.int64)
+            pieces, lengths = self._batch_postings(numbers, level, compress_from)
+            packed = self._term_infos(numbers, starts_of(lengths, offset), lengths)
+            infos += [packed[start : start + size] for start in range(0, len(packed), size)]
+            out.write(b"".join(pieces))
+            offset += int(lengths.sum())
+        return infos
+
+    def _batch_postings(
+        self, numbers: npt.NDArray[np.int64], level: int, compress_from: int
+    ) -> tuple[list[Any], npt.NDArray[np.int64]]:
+        """Return the postings of terms ``numbers`` (pieces to join, in order) and each one's length."""
+        small = self._single[numbers] & (self._sizes[numbers] <= SMALL_TERM_POSTINGS)
+        if small.any():
+            fits = self._small_terms(numbers[small]).data_lengths() < compress_from  # else compressed
+            small[np.flatnonzero(small)[~fits]] = False
+        others = np.flatnonzero(~small).tolist()
+        chunks = [self.write_term(int(numbers[number]), level, compress_from) for number in others]
+        lengths = np.zeros(len(numbers), np.int64)
+        lengths[others] = np.fromiter(map(len, chunks), np.int64, len(chunks))
+        if not small.any():
+            return chunks, lengths
+        data, small_lengths = self._small_terms(numbers[small]).encoded()
+        lengths[small] = small_lengths
+        # The small terms' postings between one other term's and the next, in one piece each.
+        view, ends = memoryview(data), np.cumsum(small_lengths).tolist()
+        pieces: list[Any] = []
+        cut = 0
+        for before, (number, chunk) in enumerate(zip(others, chunks, strict=True)):
+            small_before = number - before
+            next_cut = ends[small_before - 1] if small_before else 0
+            pieces += [view[cut:next_cut], chunk]
+            cut = next_cut
+        pieces.append(view[cut:])
+        return pieces, lengths
+
+    def _small_terms(self, numbers: npt.NDArray[np.int64]) -> SmallTerms:
+        """Gather what :class:`SmallTerms` needs of terms ``numbers`` (one block each)."""
+        blocks = self._first_blocks[numbers]
+        starts, counts = self._starts[blocks], self._sizes[numbers]
+        postings = slice_indexes(starts, counts)
+        return SmallTerms(
+            counts,
+            self._last_ids[blocks].astype(np.int64),
+            self._greatest[blocks],
+            self._shortest[blocks],
+            self._longest[blocks],
+            self._gaps[postings],
+            self._weights[postings],
+            list(map(self._values.__getitem__, postings.tolist())),
+        )
+
+    def _term_infos(
+        self, numbers: npt.NDArray[np.int64], places: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64]
+    ) -> bytes:
+        """Return the term infos of terms ``numbers`` (postings at ``places``), one after another."""
+        infos = np.zeros(len(numbers), _TERM_INFO)
+        infos["weight"] = self._term_totals[numbers]
+        infos["doc_frequency"] = self._sizes[numbers]
+        infos["min_length"] = self._term_shortest[numbers]
+        infos["max_length"] = self._term_longest[numbers]
+        infos["max_weight"] = self._term_greatest[numbers]
+        term_starts, term_ends = self._term_bounds
+        infos["min_id"] = self._ids[term_starts[numbers]]
+        infos["max_id"] = self._ids[term_ends[numbers] - 1]
+        infos["offset"], infos["length"] = places, lengths
+        return infos.tobytes()

@@ -13,20 +13,18 @@ whoosh-reloaded 2.7.5 (:data:`indexer.codec.WHOOSH_VERSION`).
 
 from __future__ import annotations
 
-import struct
 from array import array
 from collections.abc import Sequence
-from hashlib import md5
 from operator import sub
 from typing import Any
 
 from isal import isal_zlib
 from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3PerDocWriter, W3PostingsWriter, W3Segment
-from whoosh.filedb.filetables import OrderedHashWriter
 from whoosh.system import pack_ushort
 
 from indexer.codec.blocks import FieldBlocks
 from indexer.codec.layout import INT_SIZE, POSTINGS_MAGIC, encode_block, encode_term_info, length_to_byte
+from indexer.codec.terms_table import TermsTable
 
 # Postings blocks are compressed with ISA-L at its default level, stored fields at
 # Whoosh's level 3 (ISA-L's best). Its output is zlib's format, which readers decompress
@@ -36,11 +34,6 @@ COMPRESSION = isal_zlib.ISAL_DEFAULT_COMPRESSION
 # Smaller block data is stored as it is (the block says so): the fixed cost per call
 # dominates there, for few bytes saved (figures in CHANGES.md).
 COMPRESS_FROM_BYTES = 512
-
-# A terms table entry starts with the key's and the value's lengths.
-_KEY_VALUE_LENGTHS = struct.Struct("!ii")
-# A hash table slot: the key's hash and where the entry starts (Whoosh's ``_pointer``).
-_HASH_SLOT = struct.Struct("!Iq")
 
 
 class BlockPostingsWriter(W3PostingsWriter):
@@ -178,66 +171,12 @@ class _CountingFile:
         self._position += INT_SIZE
 
 
-class _TermsTable(OrderedHashWriter):
-    """Whoosh's terms table writer, adding a key with fewer calls and file writes."""
-
-    lastkey: bytes
-
-    def _write_hashes(self) -> None:
-        """Write the 256 hash tables as Whoosh's ``HashWriter._write_hashes`` does (open
-        addressing, linear probing), each with one file write instead of two per slot."""
-        for entries in self.buckets:
-            slots = 2 * len(entries)
-            self.directory.append((self.dbfile.tell(), slots))
-            table = [(0, 0)] * slots  # (0, 0): an empty slot (no key starts at position 0)
-            for hashed, position in entries:
-                slot = (hashed >> 8) % slots
-                while table[slot] != (0, 0):
-                    slot = (slot + 1) % slots
-                table[slot] = (hashed, position)
-            self.dbfile.write(b"".join(_HASH_SLOT.pack(*slot) for slot in table))
-
-    def add(self, key: bytes, value: bytes) -> None:
-        """Add a key (greater than the last) and its value, as Whoosh's ``add`` does."""
-        if key <= self.lastkey:
-            raise ValueError(f"Keys must increase: {self.lastkey!r}..{key!r}")
-        position = self.dbfile.tell()
-        self.index.append(position)
-        self.dbfile.write(_KEY_VALUE_LENGTHS.pack(len(key), len(value)) + key + value)
-        # Whoosh's md5_hash: the digest's low 32 bits.
-        hashed = int.from_bytes(md5(key, usedforsecurity=False).digest()[-4:], "big")
-        self.buckets[hashed & 255].append((hashed, position))
-        self.lastkey = key
-
-    def add_all(self, entries: list[tuple[bytes, bytes]]) -> None:
-        """Add keys (increasing, and greater than the last) with their values, in one go."""
-        if not entries:
-            return
-        if entries[0][0] <= self.lastkey:
-            raise ValueError(f"Keys must increase: {self.lastkey!r}..{entries[0][0]!r}")
-        position = self.dbfile.tell()
-        index, buckets, pack_lengths, chunks = self.index, self.buckets, _KEY_VALUE_LENGTHS.pack, []
-        previous = self.lastkey
-        for key, value in entries:
-            if key <= previous:
-                raise ValueError(f"Keys must increase: {previous!r}..{key!r}")
-            index.append(position)
-            chunk = pack_lengths(len(key), len(value)) + key + value
-            chunks.append(chunk)
-            hashed = int.from_bytes(md5(key, usedforsecurity=False).digest()[-4:], "big")
-            buckets[hashed & 255].append((hashed, position))
-            position += len(chunk)
-            previous = key
-        self.dbfile.write(b"".join(chunks))
-        self.lastkey = previous
-
-
 class BlockFieldWriter(W3FieldWriter):
     """Whoosh's field writer, adding a term's postings in blocks."""
 
     def __init__(self, codec: W3Codec, storage: Any, segment: W3Segment) -> None:
         super().__init__(codec, storage, segment)
-        self._tindex.__class__ = _TermsTable  # the same object, with the faster add
+        TermsTable.adopt(self._tindex)  # the same object, adding keys in batches
 
     def add_term(
         self,
@@ -267,17 +206,16 @@ class BlockFieldWriter(W3FieldWriter):
         are made already (by a merge)."""
         self._postwriter._postfile.write(data)
         prefix = pack_ushort(self._fieldid)
-        self._tindex.add_all([(prefix + btext, info) for btext, info in terms])
+        self._tindex.add_all([prefix + btext for btext, _ in terms], [info for _, info in terms])
 
-    def add_blocks(self, blocks: FieldBlocks, terms: list[tuple[bytes, int]]) -> None:
-        """Add terms of the current (text) field, in order: (term, its number in ``blocks``)."""
+    def add_blocks(self, blocks: FieldBlocks, btexts: list[bytes], numbers: list[int]) -> None:
+        """Add terms of the current (text) field, in order: ``btexts`` and their numbers in ``blocks``."""
         prefix = pack_ushort(self._fieldid)
-        keyed = [(prefix + btext, term) for btext, term in terms]
         postwriter = self._postwriter
-        entries = blocks.write_terms(
-            keyed, postwriter._postfile, postwriter._compression, COMPRESS_FROM_BYTES
+        infos = blocks.write_terms(
+            numbers, postwriter._postfile, postwriter._compression, COMPRESS_FROM_BYTES
         )
-        self._tindex.add_all(entries)
+        self._tindex.add_all([prefix + btext for btext in btexts], infos)
 
 
 class BuildPerDocWriter(W3PerDocWriter):

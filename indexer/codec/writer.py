@@ -267,11 +267,12 @@ class BuildWriter(SegmentWriter):
         if found is None:
             return
         blocks, terms = found
-        keyed = [(text.encode("utf-8"), term) for text, term in terms]
-        self.fieldwriter.add_blocks(blocks, keyed)
+        btexts = [text.encode("utf-8") for text, _ in terms]
+        numbers = [term for _, term in terms]
+        self.fieldwriter.add_blocks(blocks, btexts, numbers)
         if self.schema[fieldname].scorable:  # words are searched in scored fields
             least, frequencies = run_dense_from(), blocks.doc_frequencies
-            for btext, term in keyed:
+            for btext, term in zip(btexts, numbers, strict=True):
                 if frequencies[term] >= least:
                     self._dense_writer().add(fieldname, btext, *blocks.postings(term), blocks.positions(term))
 
