@@ -27,7 +27,7 @@ import numpy.typing as npt
 from whoosh.analysis import Analyzer, Filter, StemFilter, StopFilter, Token, Tokenizer
 
 from indexer.codec.postings import Numbers, TermIds
-from indexer.term_ids import WrittenIds, forget_terms, term_text
+from indexer.term_ids import WrittenIds, forget_terms, term_text, terms_numbered
 from indexer.word_shapes import FAST_WORD_PATTERN, HYPHEN_CLASS, HYPHENS
 from indexer.words import (
     STOP_WORDS,
@@ -298,12 +298,19 @@ class _Scan:
 _last_scan: tuple[str, WrittenIds | None, _Scan | None] = ("", None, None)
 
 
+# Terms a build's process keeps numbered between two windows, at most (about 350 bytes
+# each with their written forms): a corpus's vocabulary grows without end.
+TERMS_KEPT = 500_000
+
+
 def forget_written_words() -> None:
     """Forget every word's term ids (:func:`~indexer.term_ids.forget_terms`) and the last
-    text scanned: between two windows of a long build, where no postings are held."""
+    text scanned if more than :data:`TERMS_KEPT` terms are numbered: between two windows
+    of a long build, where no postings are held."""
     global _last_scan
-    forget_terms()
-    _last_scan = ("", None, None)
+    if terms_numbered() > TERMS_KEPT:
+        forget_terms()
+        _last_scan = ("", None, None)
 
 
 def _written_words(text: str, tables: WordTables) -> _Scan:

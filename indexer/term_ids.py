@@ -69,6 +69,11 @@ class WrittenIds(dict[str, int]):
 _WRITTEN_IDS: WeakValueDictionary[int, WrittenIds] = WeakValueDictionary()
 
 
+def terms_numbered() -> int:
+    """Return how many terms are numbered (and remembered) so far."""
+    return len(_TERMS)
+
+
 def forget_terms() -> None:
     """Forget every term and written word numbered so far, so that memory stays bounded
     over a long build: only when no postings made of their ids are left to write."""

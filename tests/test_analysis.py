@@ -13,8 +13,10 @@ from hypothesis import strategies as st
 from whoosh.analysis import Analyzer
 from whoosh.fields import TEXT, FieldType
 
+from indexer import analysis
 from indexer.analysis import exact_analyzer, exact_chain, normalize_word, stemming_analyzer, stemming_chain
 from indexer.schema import TITLE_BOOST, TextField, build_schema
+from indexer.term_ids import term_text
 
 
 def stems(text: str) -> list[str]:
@@ -172,3 +174,20 @@ def test_word_analyzers_match_the_chains_on_a_long_text() -> None:
     for fast, chain in CHAINS.values():
         reference = TEXT(analyzer=chain())
         assert postings(TextField(analyzer=fast()), text) == postings(reference, text)
+
+
+def test_term_ids_forgotten_between_windows_are_numbered_afresh_even_for_the_same_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    analyzer = stemming_analyzer()
+    text = "Prosecutors charged the contractors with fraud"
+    first_ids, _ = analyzer.word_tokens(text)
+    expected = [term_text(term_id) for term_id in first_ids.tolist()]
+    monkeypatch.setattr(analysis, "TERMS_KEPT", 0)
+    analysis.forget_written_words()
+    ids, _ = analyzer.word_tokens(text)  # the text scanned last before forgetting
+    assert (
+        [term_text(term_id) for term_id in ids.tolist()]
+        == expected
+        == ["prosecutor", "charg", "contractor", "fraud"]
+    )

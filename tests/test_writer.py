@@ -13,7 +13,7 @@ from whoosh import index
 from whoosh.index import Index
 from whoosh.writing import SegmentWriter
 
-from indexer import build
+from indexer import analysis, build
 from indexer.build import _extra_fields, reindex
 from indexer.codec import dense_postings, parallel
 from indexer.codec.dense_postings import DensePostings
@@ -24,6 +24,7 @@ from indexer.corpus import load_corpus
 from indexer.records import ReleaseRecord
 from indexer.schema import build_schema, record_to_document, release_language
 from indexer.store import IndexStore
+from indexer.term_ids import terms_numbered
 from indexer.windows import SegmentGroups
 
 
@@ -254,6 +255,10 @@ def test_a_full_build_a_window_at_a_time_indexes_what_a_single_writer_does(
     monkeypatch.setattr(build, "window_chars", lambda budget_mb, writers: 50_000)  # ~45 releases
     monkeypatch.setattr(build, "SegmentGroups", lambda: SegmentGroups(limit=200_000))  # ~4 windows
     monkeypatch.setenv("RELEASE_SEARCH_BUILD_MEMORY_MB", "1")
+    monkeypatch.setattr(analysis, "TERMS_KEPT", 0)  # term ids forgotten after every window
+    forgotten: list[int] = []
+    forget = analysis.forget_terms
+    monkeypatch.setattr(analysis, "forget_terms", lambda: forgotten.append(terms_numbered()) or forget())
     summary = reindex(corpus, tmp_path / "windowed", full=True)
     built = index.open_dir(str(IndexStore(tmp_path / "windowed").require_current().path))
     records = load_corpus(corpus).records
@@ -261,6 +266,7 @@ def test_a_full_build_a_window_at_a_time_indexes_what_a_single_writer_does(
     write(SegmentWriter(whoosh_ix), records)
 
     assert summary.documents == 600
+    assert len(forgotten) >= 5 and min(forgotten) > 0
     # The runs of each group of windows merged: a segment a group, holding all it should.
     assert 3 <= len(built.reader().leaf_readers()) <= 5
     assert built.schema.names() == whoosh_ix.schema.names()  # extra fields met in later windows too
