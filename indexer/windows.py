@@ -10,12 +10,12 @@ from indexer.records import KnownRelease, ReleaseRecord
 
 T = TypeVar("T")
 
-# Memory a writer's postings take per character of text it indexes, about (as
+# Memory a writer's postings take per character of text it indexes, with a margin (as
 # BuildWriter.buffered_bytes counts it: 12.9 MB per million characters on 12,000
-# synthetic releases). A window holds as much text as fills the writers' budgets, not
-# more: a writer that reaches its budget flushes a segment, and the rest of its share
-# would make a small one.
-POSTINGS_BYTES_PER_CHAR = 13
+# synthetic releases, more where more words are rare). A window holds about as much text
+# as fills the writers' budgets, not more: a writer that reaches its budget flushes a
+# segment, and the rest of its share makes a small one.
+POSTINGS_BYTES_PER_CHAR = 15
 # Text of a window (characters), whatever the budget: fewer make too many segments.
 LEAST_WINDOW_CHARS = 1 << 20
 

@@ -84,12 +84,23 @@ WordForms = tuple[str, str | None]
 
 
 class _WordFormsCache(dict[str, WordForms]):
-    """Written word -> (normalised form, stem), filled on demand."""
+    """Written word -> (normalised form, stem), filled on demand.
+
+    When full it starts afresh, keeping the words it had in reserve: a word looked up
+    again comes back from there instead of being stemmed again (a corpus's common words
+    stay, its rare ones go)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._reserve: dict[str, WordForms] = {}
 
     def __missing__(self, written: str) -> WordForms:
-        exact = normalize_word(written)
-        forms = (exact, None if not exact or exact in STOP_WORDS else cached_stem(exact))
+        forms = self._reserve.get(written)
+        if forms is None:
+            exact = normalize_word(written)
+            forms = (exact, None if not exact or exact in STOP_WORDS else cached_stem(exact))
         if len(self) >= WORD_CACHE_SIZE:
+            self._reserve = dict(self)
             self.clear()
         self[written] = forms
         return forms

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from whoosh.analysis import Analyzer
 from whoosh.fields import TEXT, FieldType
 
-from indexer import analysis
+from indexer import analysis, words
 from indexer.analysis import exact_analyzer, exact_chain, normalize_word, stemming_analyzer, stemming_chain
 from indexer.schema import TITLE_BOOST, TextField, build_schema
 from indexer.term_ids import term_text
@@ -191,3 +191,15 @@ def test_term_ids_forgotten_between_windows_are_numbered_afresh_even_for_the_sam
         == expected
         == ["prosecutor", "charg", "contractor", "fraud"]
     )
+
+
+def test_a_full_word_cache_keeps_the_words_it_had_in_reserve(monkeypatch: pytest.MonkeyPatch) -> None:
+    stemmed: list[str] = []
+    monkeypatch.setattr(words, "WORD_CACHE_SIZE", 3)
+    monkeypatch.setattr(words, "cached_stem", lambda word: stemmed.append(word) or words.snowball_stem(word))
+    forms = words._WordFormsCache()
+    for written in ["Charges", "filed", "charges", "Courts", "ruled", "filed", "charges", "appeals"]:
+        forms[written]
+    # Six distinct words; "filed" and "charges" came back after the cache started afresh.
+    assert stemmed == ["charges", "filed", "charges", "courts", "ruled", "appeals"]
+    assert forms["Courts"] == ("courts", "court")
