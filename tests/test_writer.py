@@ -15,7 +15,7 @@ from whoosh.writing import SegmentWriter
 
 from indexer import analysis, build
 from indexer.build import _extra_fields, reindex
-from indexer.codec import dense_postings, parallel
+from indexer.codec import dense_postings, merge, parallel
 from indexer.codec.dense_postings import DensePostings
 from indexer.codec.parallel import write_fresh_index
 from indexer.codec.postings import encode_positions
@@ -256,6 +256,7 @@ def test_a_full_build_a_window_at_a_time_indexes_what_a_single_writer_does(
     monkeypatch.setattr(build, "SegmentGroups", lambda: SegmentGroups(limit=200_000))  # ~4 windows
     monkeypatch.setenv("RELEASE_SEARCH_BUILD_MEMORY_MB", "1")
     monkeypatch.setattr(analysis, "TERMS_KEPT", 0)  # term ids forgotten after every window
+    monkeypatch.setattr(merge, "_READ_BYTES", 200)  # merges read runs' terms a few at a time
     forgotten: list[int] = []
     forget = analysis.forget_terms
     monkeypatch.setattr(analysis, "forget_terms", lambda: forgotten.append(terms_numbered()) or forget())
