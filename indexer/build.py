@@ -34,7 +34,7 @@ from indexer.schema import (
 )
 from indexer.settings import build_memory_mb
 from indexer.store import Generation, IndexDamaged, IndexStore
-from indexer.windows import ReadAhead, SegmentGroups, known_release, window_chars, windows
+from indexer.windows import SegmentGroups, known_release, window_chars, windows
 from indexer.words import snowball_stem
 
 # Below this many releases a single-process writer is faster than forking.
@@ -221,23 +221,19 @@ def _full_build(
         build = FreshIndexBuild(ix, record_to_document, ReleaseRecord.content_hash, budget_mb << 20)
         snowball_stem("loaded")  # NLTK imported once, before the writers fork, not in each
         groups = SegmentGroups()
-        # Each window is read (and its languages detected) while the writers write the last.
-        ahead = ReadAhead(map(_read_window, windows(sources, window_chars(budget_mb, BUILD_PROCESSES))))
-        for window, records, window_languages in ahead:
+        for window in windows(sources, window_chars(budget_mb, BUILD_PROCESSES)):
             if strict and corpus.errors:
                 raise StrictStop(corpus.errors[0])
+            records = [record for _, _, new in window for record in new]
             extra_values = _extra_fields(records, extra_values)
-            languages |= window_languages
+            languages |= {release_language(record) for record in records}  # detected here, not in forks
             build.schema = build_schema(sorted(extra_values), languages)  # fields met so far
             parallel = len(records) >= PARALLEL_THRESHOLD and (os.cpu_count() or 1) > 1
             # Each writer works out the content hashes of its share (the documents store
             # them) and hands them back.
             shares = _shares(records, BUILD_PROCESSES if parallel else 1)
             digests = build.write(
-                shares,
-                lambda share: progress(share, len(share)),
-                groups.starts_new(records),
-                meanwhile=ahead.read_next,
+                shares, lambda share: progress(share, len(share)), groups.starts_new(records)
             )
             forget_written_words()  # the window's postings are written: memory stays flat
             for record, digest in zip(records, digests, strict=True):
@@ -270,12 +266,6 @@ def _full_build(
         raise
     store.publish(generation)
     return ReindexSummary(added=indexed.count, documents=indexed.count, full=True, generation=generation.name)
-
-
-def _read_window(window: list[Source]) -> tuple[list[Source], list[ReleaseRecord], set[str]]:
-    """Return a window's sources, its new records and their languages."""
-    records = [record for _, _, new in window for record in new]
-    return window, records, {release_language(record) for record in records}
 
 
 def _shares(records: list[ReleaseRecord], count: int) -> list[list[ReleaseRecord]]:

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Generic, TypeVar
 
 from indexer.corpus import Source
 from indexer.records import KnownRelease, ReleaseRecord
-
-T = TypeVar("T")
 
 # Memory a writer's postings take per character of text it indexes, with a margin (as
 # BuildWriter.buffered_bytes counts it: 12.9 MB per million characters on 12,000
@@ -67,35 +64,3 @@ def known_release(release: ReleaseRecord | KnownRelease) -> KnownRelease:
     if isinstance(release, KnownRelease):
         return release
     return KnownRelease(release.id, release.title, release.tags, release.origin, release.content_hash())
-
-
-class ReadAhead(Generic[T]):
-    """An iterator whose next item can be made ahead of time (:meth:`read_next`), in a
-    thread of the caller's choosing, while the caller works on the current one."""
-
-    def __init__(self, items: Iterator[T]) -> None:
-        self._items = items
-        self._ahead: list[T] = []  # the next item, once read
-        self._error: BaseException | None = None  # or what reading it raised
-        self._read = False
-
-    def read_next(self) -> None:
-        """Read the next item now (a no-op if it is read already)."""
-        if self._read:
-            return
-        self._read = True
-        try:
-            self._ahead.append(next(self._items))
-        except BaseException as error:  # noqa: BLE001 - raised in turn by __next__ (StopIteration too)
-            self._error = error
-
-    def __iter__(self) -> ReadAhead[T]:
-        return self
-
-    def __next__(self) -> T:
-        self.read_next()
-        self._read = False
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error
-        return self._ahead.pop()

@@ -257,6 +257,7 @@ def test_a_full_build_a_window_at_a_time_indexes_what_a_single_writer_does(
     monkeypatch.setenv("RELEASE_SEARCH_BUILD_MEMORY_MB", "1")
     monkeypatch.setattr(analysis, "TERMS_KEPT", 0)  # term ids forgotten after every window
     monkeypatch.setattr(merge, "_READ_BYTES", 200)  # merges read runs' terms a few at a time
+    monkeypatch.setattr(merge, "_BATCH_ENTRIES", 7)  # and merge a few terms at a time
     forgotten: list[int] = []
     forget = analysis.forget_terms
     monkeypatch.setattr(analysis, "forget_terms", lambda: forgotten.append(terms_numbered()) or forget())

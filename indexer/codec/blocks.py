@@ -21,28 +21,19 @@ import numpy as np
 import numpy.typing as npt
 
 from indexer.codec.byte_rows import starts_of
-from indexer.codec.layout import POSTINGS_MAGIC, POSTINGS_PLACE, TERM_INFO, encode_block, length_bytes
+from indexer.codec.layout import (
+    POSTINGS_MAGIC,
+    POSTINGS_PLACE,
+    TERM_INFO,
+    TERM_INFO_ROW,
+    encode_block,
+    length_bytes,
+)
 from indexer.codec.slices import slice_indexes
 from indexer.codec.small_blocks import SMALL_TERM_POSTINGS, SmallTerms
 
 # Terms written at a time.
 _BATCH_TERMS = 8192
-# A term info as TERM_INFO and POSTINGS_PLACE pack it: flags, total weight, doc frequency,
-# min and max length bytes, max weight, first and last id; postings' offset and length.
-_TERM_INFO = np.dtype(
-    [
-        ("flags", "u1"),
-        ("weight", ">f4"),
-        ("doc_frequency", ">u4"),
-        ("min_length", "u1"),
-        ("max_length", "u1"),
-        ("max_weight", ">f4"),
-        ("min_id", ">u4"),
-        ("max_id", ">u4"),
-        ("offset", ">i8"),
-        ("length", ">i4"),
-    ]
-)
 # A length byte above any: block and term minimums skip lengths of 0 (no length).
 _NO_LENGTH = 256
 
@@ -233,7 +224,7 @@ class FieldBlocks:
         self, numbers: npt.NDArray[np.int64], places: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64]
     ) -> bytes:
         """Return the term infos of terms ``numbers`` (postings at ``places``), one after another."""
-        infos = np.zeros(len(numbers), _TERM_INFO)
+        infos = np.zeros(len(numbers), TERM_INFO_ROW)
         infos["weight"] = self._term_totals[numbers]
         infos["doc_frequency"] = self._sizes[numbers]
         infos["min_length"] = self._term_shortest[numbers]

@@ -42,6 +42,21 @@ INT_SIZE = BLOCK_LENGTH.size
 # max weight, first and last id; then the postings' offset and length.
 TERM_INFO = struct.Struct("!BfIBBfII")
 POSTINGS_PLACE = struct.Struct("!qi")
+# The same, as a NumPy row: term infos of many terms at once.
+TERM_INFO_ROW = np.dtype(
+    [
+        ("flags", "u1"),
+        ("weight", ">f4"),
+        ("doc_frequency", ">u4"),
+        ("min_length", "u1"),
+        ("max_length", "u1"),
+        ("max_weight", ">f4"),
+        ("min_id", ">u4"),
+        ("max_id", ">u4"),
+        ("offset", ">i8"),
+        ("length", ">i4"),
+    ]
+)
 # Block infos are pickled with protocol 2, whatever the data's protocol.
 INFO_PROTOCOL = 2
 # Longer than any pickled info tuple (six numbers): read with the block length in one go.

@@ -20,20 +20,20 @@ from __future__ import annotations
 
 import heapq
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import accumulate, groupby
-from operator import itemgetter
+from operator import itemgetter, ne
 from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3Segment
-from whoosh.columns import Column, VarBytesColumn
+from whoosh.codec.whoosh3 import W3Codec, W3Segment
 from whoosh.fields import Schema
 from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.filetables import OrderedHashReader
 from whoosh.system import pack_ushort
 
+from indexer.codec.byte_rows import starts_of
 from indexer.codec.dense_postings import DenseRun, DenseWriter, Positions, dense_from
 from indexer.codec.layout import (
     BLOCK_LENGTH,
@@ -41,36 +41,25 @@ from indexer.codec.layout import (
     POSTINGS_MAGIC,
     POSTINGS_PLACE,
     TERM_INFO,
-    encode_term_info,
+    TERM_INFO_ROW,
     position_arrays,
 )
+from indexer.codec.merge_columns import RunParts, merge_columns
 from indexer.codec.postings_reader import PostingsBlocks
 from indexer.codec.postings_writer import BuildCodec
 from indexer.schema import phrase_field
 
-_STORED_COLUMN = "_stored"
 # A terms table entry starts with the key's and the value's lengths.
 _KEY_VALUE_LENGTHS = struct.Struct("!ii")
 # Bytes of a terms table read at a time.
 _READ_BYTES = 1 << 20
-# Bytes of merged postings gathered before they are written, at most (with their terms).
+# Terms' entries in the runs merged at a time, at most; and bytes of their postings.
+_BATCH_ENTRIES = 20_000
 _WRITE_BYTES = 1 << 22
+# A term info ends with its postings' length.
+_LENGTH_SIZE = 4
 _MAGIC_SIZE = len(POSTINGS_MAGIC)
 _INLINED = "cannot merge inlined postings (written by Whoosh's own writer)"
-
-
-class _RunParts(NamedTuple):
-    """One run being merged: its compound file's parts, and its first document."""
-
-    parts: CompoundStorage
-    segment: W3Segment
-    docbase: int
-
-    def part(self, extension: str) -> Any:
-        return self.parts.open_file(self.segment.make_filename(extension))
-
-    def part_length(self, extension: str) -> int:
-        return int(self.parts.file_length(self.segment.make_filename(extension)))
 
 
 def merge_runs(storage: Any, schema: Schema, indexname: str, runs: Sequence[W3Segment]) -> W3Segment:
@@ -79,14 +68,14 @@ def merge_runs(storage: Any, schema: Schema, indexname: str, runs: Sequence[W3Se
     return it; the index's table of contents is not changed."""
     counts = [run.doc_count_all() for run in runs]
     sources = [
-        _RunParts(_read_plainly(storage, run), run, base)
+        RunParts(_read_plainly(storage, run), run, base)
         for run, base in zip(runs, [0, *accumulate(counts)], strict=False)
     ]
     codec = BuildCodec()
     merged: W3Segment = codec.new_segment(storage, indexname)
     dense = DenseWriter(storage, merged)
     try:
-        _merge_columns(codec, storage, schema, merged, sources, sum(counts))
+        merge_columns(codec, storage, schema, merged, sources, sum(counts))
         _merge_terms(codec, storage, schema, merged, sources, dense)
     except BaseException:
         dense.cancel()
@@ -103,69 +92,6 @@ def merge_runs(storage: Any, schema: Schema, indexname: str, runs: Sequence[W3Se
 def _read_plainly(storage: Any, run: W3Segment) -> CompoundStorage:
     """Open a run's compound file for reading with file reads (see the module's notes)."""
     return CompoundStorage(storage.open_file(run.make_filename(run.COMPOUND_EXT)), use_mmap=False)
-
-
-# -- per-document columns ---------------------------------------------------------------
-
-
-def _column_type(schema: Schema, name: str) -> Column:
-    if name == _STORED_COLUMN:
-        return VarBytesColumn()  # the compressed bytes, copied as they are
-    if name.startswith("_") and name.endswith("_len"):
-        return LENGTHS_COLUMN
-    field = schema[name] if name in schema else None
-    if field is None or field.column_type is None:
-        raise ValueError(f"cannot merge column {name!r}: no such column in the schema")
-    column: Column = field.column_type
-    return column
-
-
-def _column_names(source: _RunParts) -> list[str]:
-    prefix, suffix = source.segment.make_filename("."), W3Codec.COLUMN_EXT
-    return [
-        name[len(prefix) : -len(suffix)]
-        for name in source.parts.list()
-        if name.startswith(prefix) and name.endswith(suffix)
-    ]
-
-
-def _raw_stored_add(perdoc: Any) -> Any:
-    """Return the stored fields column's ``add``, taking bytes compressed already: the
-    writer made it a pickling and compressing column around a plain bytes column."""
-    plain = perdoc._get_column(_STORED_COLUMN)._child
-    return lambda docnum, value: VarBytesColumn.Writer.add(plain, docnum, value)
-
-
-def _new_column(perdoc: Any, name: str, column: Column) -> Any:
-    perdoc._create_column(name, column)
-    return perdoc._get_column(name).add
-
-
-def _merge_columns(
-    codec: BuildCodec, storage: Any, schema: Schema, merged: W3Segment, sources: list[_RunParts], total: int
-) -> None:
-    """Copy every column value of every document, and sum the field lengths."""
-    perdoc = codec.per_document_writer(storage, merged)
-    names = sorted({name for source in sources for name in _column_names(source)})
-    for name in names:
-        column = _column_type(schema, name)
-        add = _raw_stored_add(perdoc) if name == _STORED_COLUMN else _new_column(perdoc, name, column)
-        for source in sources:
-            extension = "." + name + W3Codec.COLUMN_EXT
-            if not source.parts.file_exists(source.segment.make_filename(extension)):
-                continue
-            count = source.segment.doc_count_all()
-            reader = column.reader(source.part(extension), 0, source.part_length(extension), count)
-            docbase = source.docbase
-            for docnum, value in enumerate(reader):
-                add(docbase + docnum, value)
-    lengths: dict[str, int] = {}
-    for source in sources:
-        for field, length in source.segment._fieldlengths.items():
-            lengths[field] = lengths.get(field, 0) + length
-    perdoc._fieldlengths = lengths
-    perdoc._doccount = total
-    perdoc.close()
 
 
 # -- terms and postings -----------------------------------------------------------------
@@ -196,7 +122,7 @@ class _ReadAhead:
         return self._buffer[at : at + length]
 
 
-def _terms_table(source: _RunParts) -> _TermsTable:
+def _terms_table(source: RunParts) -> _TermsTable:
     length = source.part_length(W3Codec.TERMS_EXT)
     table = OrderedHashReader(source.part(W3Codec.TERMS_EXT), length)
     postings = _ReadAhead(source.part(W3Codec.POSTS_EXT), source.part_length(W3Codec.POSTS_EXT))
@@ -241,7 +167,7 @@ def _merge_terms(
     storage: Any,
     schema: Schema,
     merged: W3Segment,
-    sources: list[_RunParts],
+    sources: list[RunParts],
     dense: DenseWriter,
 ) -> None:
     """Write every term's merged postings, and the common words' as arrays to ``dense``."""
@@ -254,28 +180,103 @@ def _merge_terms(
         for field, in_field in groupby(in_order, key=itemgetter(0)):
             writer.start_field(field, schema[field])
             scorable, phrases = schema[field].scorable, phrase_field(field)
-            # Terms are added a few megabytes of postings at a time, not one by one.
-            batch: list[tuple[bytes, bytes]] = []
-            chunks: list[bytes] = []
-            offset = start = writer.postings_offset()
-            for term, parts in groupby(in_field, key=itemgetter(1)):
-                found = [(tables[number], info, number) for _, _, number, info in parts]
-                postings, info = _merged_postings(found, offset)
-                batch.append((term, info))
-                chunks.append(postings)
-                offset += len(postings)
-                if scorable and TERM_INFO.unpack_from(info)[2] >= least:
+            for batch in _batches(in_field):
+                terms = _MergedTerms(batch, tables)
+                data, infos = terms.postings(writer.postings_offset())
+                writer.add_postings(list(zip(terms.terms, infos, strict=True)), data)
+                for number in terms.at_least(least) if scorable else []:
+                    term, found = terms.terms[number], terms.found(number)
                     dense.add(field, term, *_joined_arrays(field, term, found, runs_dense, phrases))
-                if offset - start >= _WRITE_BYTES:
-                    writer.add_postings(batch, b"".join(chunks))
-                    batch, chunks, start = [], [], offset
-            writer.add_postings(batch, b"".join(chunks))
             writer.finish_field()
     finally:
         for run in runs_dense:
             if run is not None:
                 run.close()
     writer.close()
+
+
+# A term in one run: field, term, the run's number, the term's info there.
+_Found = tuple[str, bytes, int, bytes]
+
+
+def _batches(entries: Iterable[_Found]) -> Iterator[list[_Found]]:
+    """Yield ``entries`` (in term order) in batches of at most about :data:`_BATCH_ENTRIES`
+    entries or :data:`_WRITE_BYTES` of postings, a term's entries never split."""
+    batch: list[_Found] = []
+    size = 0
+    for entry in entries:
+        if (len(batch) >= _BATCH_ENTRIES or size >= _WRITE_BYTES) and entry[1] != batch[-1][1]:
+            yield batch
+            batch, size = [], 0
+        batch.append(entry)
+        size += int.from_bytes(entry[3][-_LENGTH_SIZE:], "big")
+    if batch:
+        yield batch
+
+
+class _MergedTerms:
+    """A batch of terms' entries in the runs (in term, then run order), merged: each
+    term's postings the runs' one after the other, its statistics worked out for all the
+    batch's terms at once."""
+
+    def __init__(self, batch: list[_Found], tables: list[_TermsTable]) -> None:
+        self._batch, self._tables = batch, tables
+        terms = [entry[1] for entry in batch]
+        self._first = np.fromiter(map(ne, terms, [None, *terms[:-1]]), bool, len(terms))
+        self._starts = np.flatnonzero(self._first)
+        self.terms: list[bytes] = [terms[start] for start in self._starts.tolist()]
+        self._infos = np.frombuffer(b"".join([entry[3] for entry in batch]), TERM_INFO_ROW)
+        if self._infos["flags"].any():
+            raise ValueError(_INLINED)
+        self._frequencies = np.add.reduceat(self._infos["doc_frequency"].astype(np.int64), self._starts)
+
+    def at_least(self, least: int) -> list[int]:
+        """Return the numbers of the terms in ``least`` releases or more."""
+        found: list[int] = np.flatnonzero(self._frequencies >= least).tolist()
+        return found
+
+    def found(self, number: int) -> list[tuple[_TermsTable, bytes, int]]:
+        """Return term ``number``'s run tables, term infos there and run numbers."""
+        ends = [*self._starts.tolist()[1:], len(self._batch)]
+        entries = self._batch[int(self._starts[number]) : ends[number]]
+        return [(self._tables[run], info, run) for _, _, run, info in entries]
+
+    def postings(self, offset: int) -> tuple[bytes, list[bytes]]:
+        """Return the terms' merged postings, one after another from ``offset``, and each
+        term's info there."""
+        infos, starts = self._infos, self._starts
+        lengths = infos["length"].astype(np.int64)
+        pieces: list[bytes] = []
+        lasts = np.append(self._first[1:], True).tolist()
+        for (_, _, run, _), first, last, place, length in zip(
+            self._batch, self._first.tolist(), lasts, infos["offset"].tolist(), lengths.tolist(), strict=True
+        ):
+            raw = self._tables[run].postings.get(place, length)
+            (block_length,) = BLOCK_LENGTH.unpack_from(raw, _MAGIC_SIZE)
+            if block_length < 0 and first and last:  # most terms: a single block in one run
+                pieces.append(raw)
+                continue
+            if first:
+                pieces.append(POSTINGS_MAGIC)
+            if block_length >= 0:
+                pieces += _each_block(raw, last)
+            elif last:
+                pieces.append(raw[_MAGIC_SIZE:])
+            else:  # a single block: no longer the term's last
+                pieces += [BLOCK_LENGTH.pack(-block_length), raw[_MAGIC_SIZE + INT_SIZE :]]
+        sizes = np.add.reduceat(lengths - _MAGIC_SIZE, starts) + _MAGIC_SIZE
+        merged = np.zeros(len(starts), TERM_INFO_ROW)
+        merged["weight"] = np.add.reduceat(infos["weight"].astype(np.float64), starts)
+        merged["doc_frequency"] = self._frequencies
+        shortest = np.minimum.reduceat(np.where(infos["min_length"] > 0, infos["min_length"], 256), starts)
+        merged["min_length"] = np.where(shortest == 256, 0, shortest)
+        merged["max_length"] = np.maximum.reduceat(infos["max_length"], starts)
+        merged["max_weight"] = np.maximum.reduceat(infos["max_weight"], starts)
+        merged["min_id"] = infos["min_id"][starts]
+        merged["max_id"] = infos["max_id"][np.append(starts[1:], len(infos)) - 1]
+        merged["offset"], merged["length"] = starts_of(sizes, offset), sizes
+        packed, size = merged.tobytes(), TERM_INFO_ROW.itemsize
+        return b"".join(pieces), [packed[at : at + size] for at in range(0, len(packed), size)]
 
 
 def _joined_arrays(
@@ -305,46 +306,6 @@ def _joined_arrays(
         return ids, weights, None
     counts = np.concatenate([part[2].astype(np.int64, copy=False) for part in parts])
     return ids, weights, (counts, np.concatenate([part[3].astype(np.int32, copy=False) for part in parts]))
-
-
-def _merged_postings(found: list[tuple[_TermsTable, bytes, int]], offset: int) -> tuple[bytes, bytes]:
-    """Return one term's postings in several runs as one list, and its term info."""
-    if len(found) == 1:  # most terms of a big corpus: only where it lies changes
-        table, data, _ = found[0]
-        if data[0]:
-            raise ValueError(_INLINED)
-        raw = table.postings.get(*POSTINGS_PLACE.unpack_from(data, TERM_INFO.size))
-        return raw, data[: TERM_INFO.size] + POSTINGS_PLACE.pack(offset, len(raw))
-    chunks = [POSTINGS_MAGIC]
-    total, frequency, shortest, longest, max_weight = 0.0, 0, 0, 0, 0.0
-    last_number = len(found) - 1
-    for number, (table, data, _) in enumerate(found):
-        inlined, weight, count, short, long, top, _, _ = TERM_INFO.unpack_from(data)
-        if inlined:
-            raise ValueError(_INLINED)
-        total, frequency = total + weight, frequency + count
-        if short and (not shortest or short < shortest):
-            shortest = short
-        longest, max_weight = max(longest, long), max(max_weight, top)
-        chunks += _blocks(
-            table.postings.get(*POSTINGS_PLACE.unpack_from(data, TERM_INFO.size)), number == last_number
-        )
-    merged = b"".join(chunks)
-    first_id = TERM_INFO.unpack_from(found[0][1])[6]
-    last_id = TERM_INFO.unpack_from(found[-1][1])[7]
-    info = encode_term_info(
-        total, frequency, shortest, longest, max_weight, first_id, last_id, offset, len(merged)
-    )
-    return merged, info
-
-
-def _blocks(raw: bytes, last: bool) -> list[bytes]:
-    """Return the blocks of one run's postings of a term; its last block is marked the
-    term's last only if ``last`` (the block's length is negative)."""
-    (length,) = BLOCK_LENGTH.unpack_from(raw, _MAGIC_SIZE)
-    if length < 0:  # a single block, as most are
-        return [raw[_MAGIC_SIZE:] if last else BLOCK_LENGTH.pack(-length) + raw[_MAGIC_SIZE + INT_SIZE :]]
-    return list(_each_block(raw, last))
 
 
 def _each_block(raw: bytes, last: bool) -> Iterator[bytes]:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import signal
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -200,15 +199,12 @@ class FreshIndexBuild(Generic[T, R]):
         shares: Sequence[Sequence[T]],
         progress: Callable[[Sequence[T]], Iterable[T]] = lambda items: items,
         new_group: bool = False,
-        meanwhile: Callable[[], None] = lambda: None,
     ) -> list[R]:
         """Write the next window of documents, one writer per share (the first in this
         process, the others forked); return ``report(item)`` of each item, in order.
 
         With ``new_group``, this window's documents start a new segment of the index
-        (the group of windows before it is big enough); else they join the last one.
-        ``meanwhile`` runs in a thread of this process once the others are forked (say,
-        reading the next window), and is done when this returns."""
+        (the group of windows before it is big enough); else they join the last one."""
         if new_group and self._groups[-1]:
             self._groups.append([])
             self._group_start = self._documents
@@ -223,9 +219,7 @@ class FreshIndexBuild(Generic[T, R]):
         self._holder_used = True
         try:
             with _collection_paused():
-                written = _write(
-                    build, first, len(shares), _ClaimedView(build, len(shares[0])), progress, meanwhile
-                )
+                written = _write(build, first, len(shares), _ClaimedView(build, len(shares[0])), progress)
         except BaseException:
             self.cancel()
             raise
@@ -319,16 +313,13 @@ def _write(
     writers: int,
     first: Sequence[T],
     progress: Callable[[Sequence[T]], Iterable[T]],
-    meanwhile: Callable[[], None],
 ) -> list[_Written[R]]:
     """Write one window with ``writers`` writers, this process (with ``writer``) being
-    the first, and run ``meanwhile`` in a thread once the others are forked (no thread
-    may run while this process forks); return the segments written."""
+    the first; return the segments written."""
     children: list[tuple[BaseProcess, Connection]] = []
     try:
         children = [_start(build, number) for number in range(1, writers)]
-        with _in_thread(meanwhile):
-            written = build.write(0, writer, progress(first), steal=True)
+        written = build.write(0, writer, progress(first), steal=True)
         for process, receiver in children:
             written += _receive(receiver)
             process.join()
@@ -338,28 +329,6 @@ def _write(
             process.join()
         raise
     return written
-
-
-@contextmanager
-def _in_thread(work: Callable[[], None]) -> Iterator[None]:
-    """Run ``work`` in a thread while the block runs; wait for it at the end (and raise
-    what it raised)."""
-    failed: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            work()
-        except BaseException as error:  # noqa: BLE001 - raised in the caller's thread
-            failed.append(error)
-
-    thread = threading.Thread(target=run, name="meanwhile", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        thread.join()
-    if failed:
-        raise failed[0]
 
 
 class _ClaimedView(Sequence[T]):
