@@ -181,16 +181,19 @@ class FieldBlocks:
     ) -> tuple[list[Any], npt.NDArray[np.int64]]:
         """Return the postings of terms ``numbers`` (pieces to join, in order) and each one's length."""
         small = self._single[numbers] & (self._sizes[numbers] <= SMALL_TERM_POSTINGS)
-        if small.any():
-            fits = self._small_terms(numbers[small]).data_lengths() < compress_from  # else compressed
-            small[np.flatnonzero(small)[~fits]] = False
+        encoded = self._small_terms(numbers[small]) if small.any() else None
+        if encoded is not None:
+            fits = encoded.data_lengths() < compress_from  # larger data is compressed
+            if not fits.all():
+                small[np.flatnonzero(small)[~fits]] = False
+                encoded = self._small_terms(numbers[small]) if small.any() else None
         others = np.flatnonzero(~small).tolist()
         chunks = [self.write_term(int(numbers[number]), level, compress_from) for number in others]
         lengths = np.zeros(len(numbers), np.int64)
         lengths[others] = np.fromiter(map(len, chunks), np.int64, len(chunks))
-        if not small.any():
+        if encoded is None:
             return chunks, lengths
-        data, small_lengths = self._small_terms(numbers[small]).encoded()
+        data, small_lengths = encoded.encoded()
         lengths[small] = small_lengths
         # The small terms' postings between one other term's and the next, in one piece each.
         view, ends = memoryview(data), np.cumsum(small_lengths).tolist()

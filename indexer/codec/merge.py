@@ -6,8 +6,9 @@ looks each of its words up in every one. The runs of a group of consecutive wind
 written with the document numbers they will have in the group's segment
 (:attr:`~indexer.codec.writer.BuildWriter.id_base`), so merging them copies postings
 blocks as they are: each term's runs one after the other (its last block marked as
-such), the term's statistics added up; and every per-document column value in turn.
-Memory stays that of one term's postings and a megabyte of each run's terms.
+such), the term's statistics added up, a batch of terms at a time; and every
+per-document column value in turn (:mod:`~indexer.codec.merge_columns`). Memory stays
+that of a few megabytes of postings (or one term's) and a megabyte of each run's terms.
 
 Runs are read with plain file reads, not through a memory map: a merge reads gigabytes
 once, which would otherwise count as the merging process's memory.
@@ -237,8 +238,8 @@ class _MergedTerms:
 
     def found(self, number: int) -> list[tuple[_TermsTable, bytes, int]]:
         """Return term ``number``'s run tables, term infos there and run numbers."""
-        ends = [*self._starts.tolist()[1:], len(self._batch)]
-        entries = self._batch[int(self._starts[number]) : ends[number]]
+        end = int(self._starts[number + 1]) if number + 1 < len(self._starts) else len(self._batch)
+        entries = self._batch[int(self._starts[number]) : end]
         return [(self._tables[run], info, run) for _, _, run, info in entries]
 
     def postings(self, offset: int) -> tuple[bytes, list[bytes]]:
