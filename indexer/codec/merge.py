@@ -184,7 +184,7 @@ def _merge_terms(
             for batch in _batches(in_field):
                 terms = _MergedTerms(batch, tables)
                 data, infos = terms.postings(writer.postings_offset())
-                writer.add_postings(list(zip(terms.terms, infos, strict=True)), data)
+                writer.add_postings(terms.terms, infos, data)
                 for number in terms.at_least(least) if scorable else []:
                     term, found = terms.terms[number], terms.found(number)
                     dense.add(field, term, *_joined_arrays(field, term, found, runs_dense, phrases))

@@ -200,13 +200,12 @@ class BlockFieldWriter(W3FieldWriter):
         """Where the next term's postings start in the postings file."""
         return int(self._postwriter._postfile.tell())
 
-    def add_postings(self, terms: list[tuple[bytes, bytes]], data: bytes) -> None:
+    def add_postings(self, btexts: list[bytes], infos: list[bytes], data: bytes) -> None:
         """Add terms of the current field, in order, whose postings (``data``, all of theirs,
-        to be written at :meth:`postings_offset`) and term infos (``terms``: term, info)
-        are made already (by a merge)."""
+        to be written at :meth:`postings_offset`) and term infos are made already (by a merge)."""
         self._postwriter._postfile.write(data)
         prefix = pack_ushort(self._fieldid)
-        self._tindex.add_all([prefix + btext for btext, _ in terms], [info for _, info in terms])
+        self._tindex.add_all([prefix + btext for btext in btexts], infos)
 
     def add_blocks(self, blocks: FieldBlocks, btexts: list[bytes], numbers: list[int]) -> None:
         """Add terms of the current (text) field, in order: ``btexts`` and their numbers in ``blocks``."""

@@ -45,7 +45,7 @@ class TermsTable(OrderedHashWriter):
     lastkey: bytes
     _hashes: list[npt.NDArray[np.uint32]]
     _positions: list[npt.NDArray[np.int64]]
-    _one_hashes: list[int]
+    _one_keys: list[bytes]
     _one_positions: list[int]
 
     @classmethod
@@ -53,7 +53,7 @@ class TermsTable(OrderedHashWriter):
         """Make Whoosh's freshly made ``table`` one of these (the same object)."""
         table.__class__ = cls
         adopted: TermsTable = table
-        adopted._hashes, adopted._positions, adopted._one_hashes, adopted._one_positions = [], [], [], []
+        adopted._hashes, adopted._positions, adopted._one_keys, adopted._one_positions = [], [], [], []
         return adopted
 
     def add(self, key: bytes, value: bytes) -> None:
@@ -63,7 +63,7 @@ class TermsTable(OrderedHashWriter):
         position = self.dbfile.tell()
         self.index.append(position)
         self.dbfile.write(_KEY_VALUE_LENGTHS.pack(len(key), len(value)) + key + value)
-        self._one_hashes.append(int.from_bytes(md5(key, usedforsecurity=False).digest()[-4:], "big"))
+        self._one_keys.append(key)  # hashed with the rest when the tables are written
         self._one_positions.append(position)
         self.lastkey = key
 
@@ -98,7 +98,7 @@ class TermsTable(OrderedHashWriter):
     def _write_hashes(self) -> None:
         """Write the 256 hash tables as Whoosh's ``HashWriter._write_hashes`` does: each twice
         as many slots as keys, a key in the first free slot from its hash's (linear probing)."""
-        hashes = np.concatenate([*self._hashes, np.array(self._one_hashes, np.uint32)])
+        hashes = np.concatenate([*self._hashes, key_hashes(self._one_keys)])
         positions = np.concatenate([*self._positions, np.array(self._one_positions, np.int64)])
         buckets = hashes & 255
         order = np.argsort(buckets, kind="stable")
