@@ -5,11 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import accumulate, pairwise
 from pathlib import Path
 
 from whoosh import index
@@ -34,8 +32,8 @@ from indexer.schema import (
 )
 from indexer.settings import build_memory_mb
 from indexer.store import Generation, IndexDamaged, IndexStore
-from indexer.windows import SegmentGroups, known_release, window_chars, windows
-from indexer.words import snowball_stem
+from indexer.windows import SegmentGroups, known_release, shares, window_chars, windows
+from indexer.words import WORD_FORMS, snowball_stem
 
 # Below this many releases a single-process writer is faster than forking.
 PARALLEL_THRESHOLD = 2000
@@ -218,31 +216,27 @@ def _full_build(
     indexed = ReleaseLog(generation.path)
     try:
         ix = index.create_in(str(generation.path), build_schema([]))
-        build = FreshIndexBuild(ix, record_to_document, ReleaseRecord.content_hash, budget_mb << 20)
+        build = FreshIndexBuild(
+            ix, record_to_document, ReleaseRecord.content_hash, budget_mb << 20, learning=WORD_FORMS
+        )
         snowball_stem("loaded")  # NLTK imported once, before the writers fork, not in each
         groups = SegmentGroups()
+        # Each window is read while the writers write the one before (see FreshIndexBuild.start).
+        written: tuple[list[Source], list[ReleaseRecord]] | None = None
         for window in windows(sources, window_chars(budget_mb, BUILD_PROCESSES)):
             if strict and corpus.errors:
                 raise StrictStop(corpus.errors[0])
             records = [record for _, _, new in window for record in new]
             extra_values = _extra_fields(records, extra_values)
             languages |= {release_language(record) for record in records}  # detected here, not in forks
+            if written is not None:
+                _finish_window(build, *written, indexed, progress)
             build.schema = build_schema(sorted(extra_values), languages)  # fields met so far
             parallel = len(records) >= PARALLEL_THRESHOLD and (os.cpu_count() or 1) > 1
-            # Each writer works out the content hashes of its share (the documents store
-            # them) and hands them back.
-            shares = _shares(records, BUILD_PROCESSES if parallel else 1)
-            digests = build.write(
-                shares, lambda share: progress(share, len(share)), groups.starts_new(records)
-            )
-            forget_written_words()  # the window's postings are written: memory stays flat
-            for record, digest in zip(records, digests, strict=True):
-                record.remember_content_hash(digest)
-            # What the manifest, the sources record and completions need, on disk.
-            for key, items, new in window:
-                added = {id(record) for record in new}
-                flags = [id(item) in added for item in items]
-                indexed.add(key, [known_release(item) for item in items], flags)
+            build.start(shares(records, BUILD_PROCESSES if parallel else 1), groups.starts_new(records))
+            written = (window, records)
+        if written is not None:
+            _finish_window(build, *written, indexed, progress)
         if strict and corpus.errors:
             raise StrictStop(corpus.errors[0])
         forget_model()
@@ -268,12 +262,25 @@ def _full_build(
     return ReindexSummary(added=indexed.count, documents=indexed.count, full=True, generation=generation.name)
 
 
-def _shares(records: list[ReleaseRecord], count: int) -> list[list[ReleaseRecord]]:
-    """Split records into ``count`` runs of consecutive records with about as much text each."""
-    sizes = list(accumulate(len(record.title) + len(record.body) for record in records))
-    total = sizes[-1] if sizes else 0
-    bounds = [0, *(bisect_left(sizes, total * part / count) for part in range(1, count)), len(records)]
-    return [records[start:end] for start, end in pairwise(bounds)]
+def _finish_window(
+    build: FreshIndexBuild[ReleaseRecord, str],
+    window: list[Source],
+    records: list[ReleaseRecord],
+    indexed: ReleaseLog,
+    progress: Progress,
+) -> None:
+    """Wait for the writers of ``window`` (``records`` its new records) and note in
+    ``indexed`` what the manifest, the sources record and completions need of it."""
+    # Each writer works out the content hashes of its share (the documents store them)
+    # and hands them back.
+    digests = build.finish(lambda share: progress(share, len(share)))
+    forget_written_words()  # the window's postings are written: memory stays flat
+    for record, digest in zip(records, digests, strict=True):
+        record.remember_content_hash(digest)
+    for key, items, new in window:
+        added = {id(record) for record in new}
+        flags = [id(item) in added for item in items]
+        indexed.add(key, [known_release(item) for item in items], flags)
 
 
 def _incremental(

@@ -1,8 +1,11 @@
-"""Cut a stream of corpus sources into windows that a bounded-memory build indexes in turn."""
+"""Cut a stream of corpus sources into windows that a bounded-memory build indexes in turn,
+and each window into its writers' shares."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
+from itertools import accumulate, pairwise
 
 from indexer.corpus import Source
 from indexer.records import KnownRelease, ReleaseRecord
@@ -56,6 +59,14 @@ def windows(sources: Iterable[Source], chars: int) -> Iterator[list[Source]]:
             window, size = [], 0
     if window:
         yield window
+
+
+def shares(records: list[ReleaseRecord], count: int) -> list[list[ReleaseRecord]]:
+    """Split records into ``count`` runs of consecutive records with about as much text each."""
+    sizes = list(accumulate(len(record.title) + len(record.body) for record in records))
+    total = sizes[-1] if sizes else 0
+    bounds = [0, *(bisect_left(sizes, total * part / count) for part in range(1, count)), len(records)]
+    return [records[start:end] for start, end in pairwise(bounds)]
 
 
 def known_release(release: ReleaseRecord | KnownRelease) -> KnownRelease:

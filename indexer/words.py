@@ -88,22 +88,45 @@ class _WordFormsCache(dict[str, WordForms]):
 
     When full it starts afresh, keeping the words it had in reserve: a word looked up
     again comes back from there instead of being stemmed again (a corpus's common words
-    stay, its rare ones go)."""
+    stay, its rare ones go). A writer process can note the words it had to work out
+    (:meth:`start_learning`) and hand them to the process it was forked from (:meth:`learn`).
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self._reserve: dict[str, WordForms] = {}
+        self._learned: list[tuple[str, WordForms]] | None = None
 
     def __missing__(self, written: str) -> WordForms:
         forms = self._reserve.get(written)
         if forms is None:
             exact = normalize_word(written)
             forms = (exact, None if not exact or exact in STOP_WORDS else cached_stem(exact))
+            if self._learned is not None:
+                self._learned.append((written, forms))
+        self._remember(written, forms)
+        return forms
+
+    def _remember(self, written: str, forms: WordForms) -> None:
         if len(self) >= WORD_CACHE_SIZE:
             self._reserve = dict(self)
             self.clear()
         self[written] = forms
-        return forms
+
+    def start_learning(self) -> None:
+        """Note from now on each word worked out (not found in the cache)."""
+        self._learned = []
+
+    def take_learned(self) -> list[tuple[str, WordForms]]:
+        """Return the words worked out since :meth:`start_learning`, and stop noting them."""
+        learned, self._learned = self._learned or [], None
+        return learned
+
+    def learn(self, learned: list[tuple[str, WordForms]]) -> None:
+        """Remember words another process worked out (its :meth:`take_learned`)."""
+        for written, forms in learned:
+            if written not in self:
+                self._remember(written, forms)
 
 
 # Look-ups are plain dict indexing (``WORD_FORMS[word]``): the analyzers' inner loops

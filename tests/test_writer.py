@@ -13,9 +13,9 @@ from whoosh import index
 from whoosh.index import Index
 from whoosh.writing import SegmentWriter
 
-from indexer import analysis, build
+from indexer import analysis, build, words
 from indexer.build import _extra_fields, reindex
-from indexer.codec import dense_postings, merge, parallel
+from indexer.codec import dense_postings, merge, parallel, window_writers
 from indexer.codec.dense_postings import DensePostings
 from indexer.codec.parallel import write_fresh_index
 from indexer.codec.postings import encode_positions
@@ -24,7 +24,7 @@ from indexer.corpus import load_corpus
 from indexer.records import ReleaseRecord
 from indexer.schema import build_schema, record_to_document, release_language
 from indexer.store import IndexStore
-from indexer.term_ids import terms_numbered
+from indexer.term_ids import WrittenIds, terms_numbered
 from indexer.windows import SegmentGroups
 
 
@@ -164,14 +164,14 @@ def test_parallel_build_gives_the_single_process_index_in_corpus_order(
 def test_a_writer_that_runs_out_takes_over_half_of_a_slower_ones_documents(
     records: list[ReleaseRecord], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slow_share: int
 ) -> None:
-    monkeypatch.setattr(parallel, "STEAL_AT_LEAST", 8)
-    monkeypatch.setattr(parallel, "STEAL_SHARE", 0)
+    monkeypatch.setattr(window_writers, "STEAL_AT_LEAST", 8)
+    monkeypatch.setattr(window_writers, "STEAL_SHARE", 0)
     shares = [records[:160], records[160:]]
     slow = {record.id for record in shares[slow_share]}
     # The slow writer (a writer on a slower core) holds its first document until the other
     # has run out and taken over part of its share: seen through the shared work queue.
     taken_over = multiprocessing.get_context("fork").Event()
-    steal = parallel._WorkQueue.steal
+    steal = window_writers.WorkQueue.steal
 
     def steal_and_say(queue: Any, writer: int) -> bool:
         stolen = steal(queue, writer)
@@ -179,7 +179,7 @@ def test_a_writer_that_runs_out_takes_over_half_of_a_slower_ones_documents(
             taken_over.set()
         return stolen
 
-    monkeypatch.setattr(parallel._WorkQueue, "steal", steal_and_say)
+    monkeypatch.setattr(window_writers.WorkQueue, "steal", steal_and_say)
 
     def to_document(record: ReleaseRecord) -> dict[str, Any]:
         if record.id in slow:
@@ -302,3 +302,57 @@ def test_merged_segments_hold_their_common_words_postings_as_arrays_joined_from_
     # Only the segments' own files are left: no run's arrays, nothing half written.
     assert len([name for name in os.listdir(folder) if name.endswith(".dps")]) == len(leaves)
     assert not [name for name in os.listdir(folder) if name.endswith(".part")]
+
+
+def test_the_next_window_is_read_while_the_writers_write_this_one(
+    records: list[ReleaseRecord], tmp_path: Path
+) -> None:
+    # The writers of the first window hold their first document until this process has
+    # gone on past ``start`` (where it reads the next window): a start that waited for
+    # the writers would never see the event set.
+    read_on = multiprocessing.get_context("fork").Event()
+
+    def to_document(record: ReleaseRecord) -> dict[str, Any]:
+        assert read_on.wait(120), "start() waited for the writers"
+        return record_to_document(record)
+
+    ix = new_index(tmp_path / "ix", records)
+    fresh: parallel.FreshIndexBuild[ReleaseRecord, str] = parallel.FreshIndexBuild(
+        ix, to_document, report=lambda record: record.id
+    )
+    fresh.start([records[:150], records[150:250]])
+    read_on.set()
+    first = fresh.finish()
+    fresh.start([records[250:300], records[300:]])
+    reports = first + fresh.finish()
+    fresh.commit()
+
+    single = new_index(tmp_path / "single", records)
+    write_fresh_index(single, [records], record_to_document)
+    assert reports == [record.id for record in records]
+    assert contents(ix, with_blocks=False) == contents(single, with_blocks=False)
+
+
+def test_words_stemmed_by_writer_processes_are_known_to_the_next_windows_writers(
+    records: list[ReleaseRecord], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    forms = words._WordFormsCache()
+    tables = analysis._ENGLISH._replace(forms=forms, written_ids=WrittenIds(forms))
+    monkeypatch.setattr(analysis, "_ENGLISH", tables)
+    stemmed_here: list[str] = []
+    monkeypatch.setattr(
+        words, "cached_stem", lambda word: stemmed_here.append(word) or words.snowball_stem(word)
+    )
+    ix = new_index(tmp_path / "ix", records)
+    fresh: parallel.FreshIndexBuild[ReleaseRecord, str] = parallel.FreshIndexBuild(
+        ix, record_to_document, learning=forms
+    )
+    fresh.write([records[:150], records[150:]])
+
+    # The writers (forked) stemmed every word of the window; this process stemmed none
+    # of them, yet knows them all, as the next window's writers will when forked.
+    assert stemmed_here == []
+    written = {word for record in records for word in words.WORD_RE.findall(f"{record.title} {record.body}")}
+    assert len(written) > 300 and written <= forms.keys()
+    assert forms["Prosecutors"] == ("prosecutors", "prosecutor")
+    fresh.cancel()

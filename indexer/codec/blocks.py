@@ -14,7 +14,6 @@ from Whoosh's.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -48,7 +47,8 @@ class FieldBlocks:
 
     ``weights`` are Whoosh's (positions times boosts); ``lengths`` are the documents'
     field lengths (all 0 for a field that is not scored). Everything is kept as arrays
-    (and ``values`` as given): Python objects are made a batch of terms at a time.
+    (``values``, the encoded positions, as one of bytes objects): Python objects are
+    made a batch of terms at a time.
     """
 
     def __init__(
@@ -56,7 +56,7 @@ class FieldBlocks:
         term_starts: npt.NDArray[np.int64],
         ids: npt.NDArray[np.int32],
         weights: npt.NDArray[np.float64],
-        values: Sequence[bytes],
+        values: npt.NDArray[np.object_],
         lengths: npt.NDArray[np.int64],
         limit: int,
     ) -> None:
@@ -220,7 +220,7 @@ class FieldBlocks:
             self._longest[blocks],
             self._gaps[postings],
             self._weights[postings],
-            list(map(self._values.__getitem__, postings.tolist())),
+            self._values[postings].tolist(),
         )
 
     def _term_infos(

@@ -109,6 +109,24 @@ class _OnceEncoded(dict[int, bytes]):
 
 # Most words occur once in a field: their encodings are made once and shared.
 ONCE_ENCODED = _OnceEncoded()
+# The same, by position, as an array (grown as needed, up to the limit).
+_once_table = np.empty(0, object)
+
+
+def once_encoded(positions: npt.NDArray[np.int32]) -> npt.NDArray[np.object_]:
+    """Return the encodings of single positions (the shared :data:`ONCE_ENCODED` ones) as
+    an array: looked up with NumPy, no Python code per position."""
+    global _once_table
+    top = int(positions.max()) if len(positions) else 0
+    if top >= _ONCE_LIMIT:
+        found = np.empty(len(positions), object)
+        found[:] = list(map(ONCE_ENCODED.__getitem__, positions.tolist()))
+        return found
+    if top >= len(_once_table):
+        size = min(_ONCE_LIMIT, max(top + 1, 2 * len(_once_table), 1024))
+        _once_table = np.empty(size, object)
+        _once_table[:] = [ONCE_ENCODED[position] for position in range(size)]
+    return _once_table[positions]
 
 
 def position_gaps(values: list[bytes]) -> list[list[int]]:

@@ -12,21 +12,23 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from indexer.codec.layout import GAPS_PICKLE_START, ONCE_ENCODED, encode_positions
+from indexer.codec.layout import GAPS_PICKLE_START, encode_positions, once_encoded
 
 TermIds = npt.NDArray[np.int32]
 Numbers = npt.NDArray[np.int32]
+# Encoded positions (Whoosh's ``Positions`` values, bytes), one per posting.
+Values = npt.NDArray[np.object_]
 # Postings grouped from tokens: term ids (see :func:`indexer.analysis.term_text`),
-# document numbers, numbers of positions and encoded positions (Whoosh's ``Positions``
-# values), by term id, then document; and the positions themselves, posting after posting.
-Postings = tuple[TermIds, Numbers, npt.NDArray[np.int64], list[bytes], Numbers]
+# document numbers, numbers of positions and encoded positions, by term id, then
+# document; and the positions themselves, posting after posting.
+Postings = tuple[TermIds, Numbers, npt.NDArray[np.int64], Values, Numbers]
 
 
 def group_postings(term_ids: TermIds, docnums: Numbers, positions: Numbers) -> Postings:
     """Make postings of tokens given in document order, then token order: one per term
     and document, with its positions encoded as :func:`encode_positions` encodes them."""
     if not len(term_ids):
-        return term_ids, docnums, np.zeros(0, np.int64), [], positions
+        return term_ids, docnums, np.zeros(0, np.int64), np.empty(0, object), positions
     order = ascending_by_term(term_ids)
     term_ids, docnums, positions = term_ids[order], docnums[order], positions[order]
     starts = np.flatnonzero(
@@ -34,22 +36,25 @@ def group_postings(term_ids: TermIds, docnums: Numbers, positions: Numbers) -> P
     )
     counts = np.diff(starts, append=len(term_ids))
     single = counts == 1
-    values = list(map(ONCE_ENCODED.__getitem__, positions[starts[single]].tolist()))
-    if len(values) < len(counts):
+    values = np.empty(len(counts), object)
+    values[single] = once_encoded(positions[starts[single]])
+    if not single.all():
         several = ~single
         gaps = np.diff(positions, prepend=0).astype(np.int64)
         gaps[starts] = positions[starts]
-        values += _encode_gap_lists(counts[several], gaps[np.repeat(several, counts)])
-        values = _interleave(values, single)
+        values[several] = _encode_gap_lists(counts[several], gaps[np.repeat(several, counts)])
     return term_ids[starts], docnums[starts], counts, values, positions
 
 
-def ascending_by_term(term_ids: TermIds) -> npt.NDArray[np.intp]:
+def ascending_by_term(term_ids: TermIds) -> npt.NDArray[np.int64]:
     """Return the order that sorts ``term_ids`` and keeps equal ones in their order (as a
-    stable sort does): each id (below 2**31) with its place makes a unique key, which
-    NumPy's default sort orders in about half a stable sort's time."""
+    stable sort does): each id (below 2**31) with its place makes a unique key; sorting
+    the keys themselves (NumPy's vectorised sort) and keeping their places takes about a
+    third of an ``argsort``'s time."""
     places = np.arange(len(term_ids), dtype=np.int64)
-    return np.argsort((term_ids.astype(np.int64) << 32) | places)
+    keys = np.sort((term_ids.astype(np.int64) << 32) | places)
+    keys &= 0xFFFFFFFF
+    return keys
 
 
 def _interleave(values: list[bytes], first: npt.NDArray[np.bool_]) -> list[bytes]:

@@ -32,7 +32,7 @@ from whoosh.writing import SegmentWriter
 from indexer.analysis import term_text
 from indexer.codec.blocks import FieldBlocks
 from indexer.codec.dense_postings import DenseWriter, run_dense_from
-from indexer.codec.postings import Numbers, TermIds, ascending_by_term, group_postings
+from indexer.codec.postings import Numbers, TermIds, Values, ascending_by_term, group_postings
 from indexer.codec.postings_writer import BuildCodec
 from indexer.schema import Posting, TextField, phrase_field
 
@@ -61,7 +61,7 @@ class TextPostings:
         self._docnums: list[int] = []
         self._buffered = 0
         self._postings: list[tuple[TermIds, Numbers, npt.NDArray[np.int64]]] = []
-        self._values: list[bytes] = []
+        self._values: list[Values] = []
         self._grouped_bytes = 0  # what the grouped postings hold, about
         self._token_bytes = 0  # what the buffered tokens hold, about
 
@@ -90,7 +90,7 @@ class TextPostings:
         docnums = np.repeat(np.array(self._docnums, np.int32), sizes)
         term_ids, docnums, counts, values, positions = group_postings(term_ids, docnums, positions)
         self._postings.append((term_ids, docnums, counts))
-        self._values += values
+        self._values.append(values)
         arrays = term_ids.nbytes + docnums.nbytes + counts.nbytes
         if self._keep_positions:
             self._positions.append(positions)
@@ -105,7 +105,7 @@ class TextPostings:
         ids moved by ``id_base``, with each term and its number there, in term order;
         ``None`` if there are none."""
         self._group()
-        if not self._values:
+        if not any(map(len, self._values)):
             return None
         ids = np.concatenate([term_ids for term_ids, _, _ in self._postings])
         order = ascending_by_term(ids)  # batches are in document order, and stay so
@@ -120,7 +120,7 @@ class TextPostings:
         weights = counts * self._weight
         if self._boosts:
             weights *= np.array([self._boosts.get(docnum, 1.0) for docnum in docnums.tolist()])
-        values = list(map(self._values.__getitem__, order.tolist()))
+        values = np.concatenate(self._values)[order]
         self._values, self._postings, self._positions, self._grouped_bytes = [], [], [], 0
         starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
         lengths = (
