@@ -258,6 +258,7 @@ def test_a_full_build_a_window_at_a_time_indexes_what_a_single_writer_does(
     monkeypatch.setattr(analysis, "TERMS_KEPT", 0)  # term ids forgotten after every window
     monkeypatch.setattr(merge, "_READ_BYTES", 200)  # merges read runs' terms a few at a time
     monkeypatch.setattr(merge, "_BATCH_ENTRIES", 7)  # and merge a few terms at a time
+    monkeypatch.setattr(merge, "_MERGE_CHUNK", 3)  # put in order a few of each run's at a time
     forgotten: list[int] = []
     forget = analysis.forget_terms
     monkeypatch.setattr(analysis, "forget_terms", lambda: forgotten.append(terms_numbered()) or forget())

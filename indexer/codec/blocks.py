@@ -26,7 +26,6 @@ from indexer.codec.layout import (
     TERM_INFO,
     TERM_INFO_ROW,
     encode_block,
-    length_bytes,
 )
 from indexer.codec.slices import slice_indexes
 from indexer.codec.small_blocks import SMALL_TERM_POSTINGS, SmallTerms
@@ -45,8 +44,9 @@ class FieldBlocks:
     """The postings of one text field, by term (term after term, each in id order),
     split into blocks as Whoosh's writer splits them, with each block's statistics.
 
-    ``weights`` are Whoosh's (positions times boosts); ``lengths`` are the documents'
-    field lengths (all 0 for a field that is not scored). Everything is kept as arrays
+    ``weights`` are Whoosh's (positions times boosts); ``length_byte`` are the
+    documents' field lengths as Whoosh keeps them, a byte each (``length_bytes``; all
+    0 for a field that is not scored). Everything is kept as arrays
     (``values``, the encoded positions, as one of bytes objects): Python objects are
     made a batch of terms at a time.
     """
@@ -57,7 +57,7 @@ class FieldBlocks:
         ids: npt.NDArray[np.int32],
         weights: npt.NDArray[np.float64],
         values: npt.NDArray[np.object_],
-        lengths: npt.NDArray[np.int64],
+        length_byte: npt.NDArray[np.int64],
         limit: int,
     ) -> None:
         count = len(ids)
@@ -79,7 +79,6 @@ class FieldBlocks:
         self._equal = np.minimum.reduceat(stored, starts) == np.maximum.reduceat(stored, starts)
         totals = np.add.reduceat(stored.astype(np.float64), starts)
         greatest = np.maximum.reduceat(weights, starts)
-        length_byte = length_bytes(lengths)
         shortest = np.minimum.reduceat(np.where(length_byte > 0, length_byte, _NO_LENGTH), starts)
         longest = np.maximum.reduceat(length_byte, starts)
 

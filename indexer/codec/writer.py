@@ -32,6 +32,7 @@ from whoosh.writing import SegmentWriter
 from indexer.analysis import term_text
 from indexer.codec.blocks import FieldBlocks
 from indexer.codec.dense_postings import DenseWriter, run_dense_from
+from indexer.codec.layout import length_bytes
 from indexer.codec.postings import Numbers, TermIds, Values, ascending_by_term, group_postings
 from indexer.codec.postings_writer import BuildCodec
 from indexer.schema import Posting, TextField, phrase_field
@@ -100,9 +101,9 @@ class TextPostings:
 
     def blocks(
         self, field_lengths: Sequence[int] | None, limit: int, id_base: int = 0
-    ) -> tuple[FieldBlocks, list[tuple[str, int]]] | None:
+    ) -> tuple[FieldBlocks, list[str], list[int]] | None:
         """Return the field's postings in blocks of up to ``limit`` (see :class:`FieldBlocks`),
-        ids moved by ``id_base``, with each term and its number there, in term order;
+        ids moved by ``id_base``, with its terms in order and each one's number there;
         ``None`` if there are none."""
         self._group()
         if not any(map(len, self._values)):
@@ -123,14 +124,16 @@ class TextPostings:
         values = np.concatenate(self._values)[order]
         self._values, self._postings, self._positions, self._grouped_bytes = [], [], [], 0
         starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
-        lengths = (
-            np.asarray(field_lengths, np.int64)[docnums] if field_lengths else np.zeros(len(ids), np.int64)
-        )
+        if field_lengths:  # worked out per document, then looked up per posting
+            lengths = length_bytes(np.asarray(field_lengths, np.int64))[docnums]
+        else:
+            lengths = np.zeros(len(ids), np.int64)
         blocks = FieldBlocks(starts, docnums + id_base, weights, values, lengths, limit)
         if positions is not None:
             blocks.keep_positions(counts, *positions)
         texts = [term_text(term_id) for term_id in ids[starts].tolist()]
-        return blocks, sorted(zip(texts, range(len(texts)), strict=True))
+        numbers = sorted(range(len(texts)), key=texts.__getitem__)
+        return blocks, [texts[number] for number in numbers], numbers
 
 
 class BuildWriter(SegmentWriter):
@@ -266,9 +269,8 @@ class BuildWriter(SegmentWriter):
         found = postings.blocks(field_lengths, self.fieldwriter.block_limit, self.id_base)
         if found is None:
             return
-        blocks, terms = found
-        btexts = [text.encode("utf-8") for text, _ in terms]
-        numbers = [term for _, term in terms]
+        blocks, texts, numbers = found
+        btexts = [text.encode("utf-8") for text in texts]
         self.fieldwriter.add_blocks(blocks, btexts, numbers)
         if self.schema[fieldname].scorable:  # words are searched in scored fields
             least, frequencies = run_dense_from(), blocks.doc_frequencies
