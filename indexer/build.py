@@ -19,6 +19,7 @@ from indexer.codec.parallel import FreshIndexBuild
 from indexer.completions import Completions, completions_of
 from indexer.corpus import Corpus, Source, load_corpus, stream_corpus, unchanged_files
 from indexer.languages import forget_model
+from indexer.learned_words import WrittenWordsLearning
 from indexer.records import KnownRelease, RecordError, ReleaseRecord
 from indexer.release_log import ReleaseLog
 from indexer.schema import (
@@ -33,7 +34,7 @@ from indexer.schema import (
 from indexer.settings import build_memory_mb
 from indexer.store import Generation, IndexDamaged, IndexStore
 from indexer.windows import SegmentGroups, known_release, shares, window_chars, windows
-from indexer.words import WORD_FORMS, snowball_stem
+from indexer.words import snowball_stem
 
 # Below this many releases a single-process writer is faster than forking.
 PARALLEL_THRESHOLD = 2000
@@ -217,7 +218,11 @@ def _full_build(
     try:
         ix = index.create_in(str(generation.path), build_schema([]))
         build = FreshIndexBuild(
-            ix, record_to_document, ReleaseRecord.content_hash, budget_mb << 20, learning=WORD_FORMS
+            ix,
+            record_to_document,
+            ReleaseRecord.content_hash,
+            budget_mb << 20,
+            learning=WrittenWordsLearning(),
         )
         snowball_stem("loaded")  # NLTK imported once, before the writers fork, not in each
         groups = SegmentGroups()
@@ -271,8 +276,7 @@ def _finish_window(
 ) -> None:
     """Wait for the writers of ``window`` (``records`` its new records) and note in
     ``indexed`` what the manifest, the sources record and completions need of it."""
-    # Each writer works out the content hashes of its share (the documents store them)
-    # and hands them back.
+    # The writers work out the content hashes of their shares (documents store them).
     digests = build.finish(lambda share: progress(share, len(share)))
     forget_written_words()  # the window's postings are written: memory stays flat
     for record, digest in zip(records, digests, strict=True):

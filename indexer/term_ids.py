@@ -8,9 +8,12 @@ is looked up only once per field (:func:`term_text`).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import islice
+from typing import NamedTuple
 from weakref import WeakValueDictionary
 
 import numpy as np
+import numpy.typing as npt
 
 _TERMS: list[str] = []
 _TERM_NUMBERS: dict[str, int] = {}
@@ -52,6 +55,13 @@ class WrittenIds(dict[str, int]):
         self.exact = np.empty(0, np.int32)
         self.stem = np.empty(0, np.int32)
 
+    def adopt(self, words: list[str], exact: npt.NDArray[np.int32], stem: npt.NDArray[np.int32]) -> None:
+        """Number ``words`` next, with the given term ids (see :func:`adopt_numbering`)."""
+        start = len(self)
+        self.update(zip(words, range(start, start + len(words)), strict=True))
+        self.exact = np.concatenate((self.exact[:start], exact))
+        self.stem = np.concatenate((self.stem[:start], stem))
+
     def __missing__(self, written: str) -> int:
         exact, stem = self.forms[written]
         number = len(self)
@@ -81,3 +91,47 @@ def forget_terms() -> None:
     _TERM_NUMBERS.clear()
     for written in list(_WRITTEN_IDS.values()):
         written.forget()
+
+
+class Numbering(NamedTuple):
+    """Terms and written words a process numbered after a point (:func:`numbering_mark`):
+    what it started from, and what it added."""
+
+    terms_from: int
+    terms: list[str]
+    # For each WrittenIds (by id): how many words it had, the words added and their term ids.
+    written: dict[int, tuple[int, list[str], npt.NDArray[np.int32], npt.NDArray[np.int32]]]
+
+
+def numbering_mark() -> tuple[int, dict[int, int]]:
+    """Return how many terms and written words are numbered so far."""
+    return len(_TERMS), {key: len(written) for key, written in _WRITTEN_IDS.items()}
+
+
+def numbered_since(mark: tuple[int, dict[int, int]]) -> Numbering:
+    """Return what was numbered after ``mark`` (in a forked writer: to hand back), in the
+    written words' tables there were then."""
+    terms_from, words_from = mark
+    written = {}
+    for key, start in words_from.items():
+        table = _WRITTEN_IDS.get(key)
+        if table is not None and len(table) > start:
+            words = list(islice(table, start, None))
+            written[key] = (start, words, table.exact[start : len(table)], table.stem[start : len(table)])
+    return Numbering(terms_from, _TERMS[terms_from:], written)
+
+
+def adopt_numbering(numbering: Numbering) -> bool:
+    """Number terms and written words as a forked writer did, if nothing was numbered here
+    since it was forked (its numbers then mean the same here); return whether they were."""
+    if numbering.terms_from != len(_TERMS) or any(
+        key not in _WRITTEN_IDS or len(_WRITTEN_IDS[key]) != start
+        for key, (start, _, _, _) in numbering.written.items()
+    ):
+        return False
+    first = len(_TERMS)
+    _TERM_NUMBERS.update(zip(numbering.terms, range(first, first + len(numbering.terms)), strict=True))
+    _TERMS.extend(numbering.terms)
+    for key, (_, words, exact, stem) in numbering.written.items():
+        _WRITTEN_IDS[key].adopt(words, exact, stem)
+    return True

@@ -102,8 +102,8 @@ class _WordFormsCache(dict[str, WordForms]):
         if forms is None:
             exact = normalize_word(written)
             forms = (exact, None if not exact or exact in STOP_WORDS else cached_stem(exact))
-            if self._learned is not None:
-                self._learned.append((written, forms))
+        if self._learned is not None:  # words taken back from the reserve too: they are in use
+            self._learned.append((written, forms))
         self._remember(written, forms)
         return forms
 
@@ -114,11 +114,12 @@ class _WordFormsCache(dict[str, WordForms]):
         self[written] = forms
 
     def start_learning(self) -> None:
-        """Note from now on each word worked out (not found in the cache)."""
+        """Note from now on each word looked up that the cache did not hold (worked out, or
+        taken back from the reserve)."""
         self._learned = []
 
     def take_learned(self) -> list[tuple[str, WordForms]]:
-        """Return the words worked out since :meth:`start_learning`, and stop noting them."""
+        """Return the words noted since :meth:`start_learning`, and stop noting them."""
         learned, self._learned = self._learned or [], None
         return learned
 

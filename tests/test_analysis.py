@@ -203,3 +203,29 @@ def test_a_full_word_cache_keeps_the_words_it_had_in_reserve(monkeypatch: pytest
     # Six distinct words; "filed" and "charges" came back after the cache started afresh.
     assert stemmed == ["charges", "filed", "charges", "courts", "ruled", "appeals"]
     assert forms["Courts"] == ("courts", "court")
+
+
+def test_a_writer_hands_back_the_words_it_worked_out_or_took_back_from_the_reserve(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(words, "WORD_CACHE_SIZE", 3)
+    parent = words._WordFormsCache()
+    for written in ["Charges", "filed", "Courts", "ruled"]:
+        parent[written]  # "ruled" found it full: the first three went to the reserve
+    # A forked writer starts with the parent's words, takes one back from the reserve
+    # and works out a new one.
+    writer = words._WordFormsCache()
+    writer.update(parent)
+    writer._reserve = dict(parent._reserve)
+    writer.start_learning()
+    for written in ["Charges", "ruled", "appeals"]:
+        writer[written]
+    learned = writer.take_learned()
+
+    assert learned == [("Charges", ("charges", "charg")), ("appeals", ("appeals", "appeal"))]
+    assert writer.take_learned() == []  # noting stopped
+    parent.learn(learned)
+    assert {"Charges", "ruled", "appeals"} == parent.keys()
+    # The words in use survive the parent's next fresh start; the unused one is gone.
+    parent["Sentenced"]
+    assert "Charges" in parent._reserve and "filed" not in parent._reserve

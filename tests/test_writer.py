@@ -13,7 +13,7 @@ from whoosh import index
 from whoosh.index import Index
 from whoosh.writing import SegmentWriter
 
-from indexer import analysis, build, words
+from indexer import analysis, build, learned_words, words
 from indexer.build import _extra_fields, reindex
 from indexer.codec import dense_postings, merge, parallel, window_writers
 from indexer.codec.dense_postings import DensePostings
@@ -24,7 +24,7 @@ from indexer.corpus import load_corpus
 from indexer.records import ReleaseRecord
 from indexer.schema import build_schema, record_to_document, release_language
 from indexer.store import IndexStore
-from indexer.term_ids import WrittenIds, terms_numbered
+from indexer.term_ids import WrittenIds, term_text, terms_numbered
 from indexer.windows import SegmentGroups
 
 
@@ -334,26 +334,36 @@ def test_the_next_window_is_read_while_the_writers_write_this_one(
     assert contents(ix, with_blocks=False) == contents(single, with_blocks=False)
 
 
-def test_words_stemmed_by_writer_processes_are_known_to_the_next_windows_writers(
+def test_words_stemmed_and_numbered_by_writer_processes_are_known_to_the_next_windows_writers(
     records: list[ReleaseRecord], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     forms = words._WordFormsCache()
-    tables = analysis._ENGLISH._replace(forms=forms, written_ids=WrittenIds(forms))
-    monkeypatch.setattr(analysis, "_ENGLISH", tables)
+    numbered = WrittenIds(forms)
+    monkeypatch.setattr(analysis, "_ENGLISH", analysis._ENGLISH._replace(forms=forms, written_ids=numbered))
+    monkeypatch.setattr(learned_words, "WORD_FORMS", forms)
     stemmed_here: list[str] = []
     monkeypatch.setattr(
         words, "cached_stem", lambda word: stemmed_here.append(word) or words.snowball_stem(word)
     )
     ix = new_index(tmp_path / "ix", records)
     fresh: parallel.FreshIndexBuild[ReleaseRecord, str] = parallel.FreshIndexBuild(
-        ix, record_to_document, learning=forms
+        ix, record_to_document, learning=learned_words.WrittenWordsLearning()
     )
-    fresh.write([records[:150], records[150:]])
+    shares = [records[:150], records[150:]]
+    fresh.write(shares)
 
     # The writers (forked) stemmed every word of the window; this process stemmed none
     # of them, yet knows them all, as the next window's writers will when forked.
+    def written(share: list[ReleaseRecord]) -> set[str]:
+        return {word for record in share for word in words.WORD_RE.findall(f"{record.title} {record.body}")}
+
     assert stemmed_here == []
-    written = {word for record in records for word in words.WORD_RE.findall(f"{record.title} {record.body}")}
-    assert len(written) > 300 and written <= forms.keys()
+    assert len(written(records)) > 300 and written(records) <= forms.keys()
     assert forms["Prosecutors"] == ("prosecutors", "prosecutor")
+    # The first writer's term ids are this process's now, meaning the same terms.
+    assert written(shares[0]) <= numbered.keys()
+    for word in written(shares[0]):
+        exact, stem = forms[word]
+        assert not exact or term_text(int(numbered.exact[numbered[word]])) == exact
+        assert stem is None or term_text(int(numbered.stem[numbered[word]])) == stem
     fresh.cancel()
