@@ -71,6 +71,8 @@ def run_reindex(corpus: Path, index: Path, full: bool) -> dict[str, Any]:
         "peak_rss_mb": round(peak_kb / 1024, 1),
         "peak_tree_rss_mb": round(sampler.peak_kb / 1024, 1),
         "peak_tree_pss_mb": round(sampler.peak_pss_kb / 1024, 1),
+        "peak_tree_pss_at_s": sampler.peak_pss_at,
+        "peak_pss_mb_by_process": [round(kb / 1024, 1) for kb in sampler.peak_pss_by_process],
     }
 
 

@@ -313,6 +313,17 @@ def forget_written_words() -> None:
         _last_scan = ("", None, None)
 
 
+def forget_words() -> None:
+    """Forget every word's forms, stem and term ids: once a build's writers are done, its
+    memory goes back before the merges fork."""
+    global _last_scan
+    forget_terms()
+    WORD_FORMS.forget()
+    cached_stem.cache_clear()
+    normalize_word.cache_clear()
+    _last_scan = ("", None, None)
+
+
 def _written_words(text: str, tables: WordTables) -> _Scan:
     """Return the written words of ``text`` in token order, with their positions.
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from whoosh import index
 from whoosh.writing import IndexWriter
 
-from indexer.analysis import forget_written_words
+from indexer.analysis import forget_words, forget_written_words
 from indexer.codec import mapped_segments
 from indexer.codec.parallel import FreshIndexBuild
 from indexer.completions import Completions, completions_of
@@ -245,6 +245,7 @@ def _full_build(
         if strict and corpus.errors:
             raise StrictStop(corpus.errors[0])
         forget_model()
+        forget_words()
         build.commit(build_schema(sorted(extra_values), languages))
         completions = Completions()  # gathered as the manifest is written: the log is read once for both
         releases = (
@@ -276,8 +277,7 @@ def _finish_window(
 ) -> None:
     """Wait for the writers of ``window`` (``records`` its new records) and note in
     ``indexed`` what the manifest, the sources record and completions need of it."""
-    # The writers work out the content hashes of their shares (documents store them).
-    digests = build.finish(lambda share: progress(share, len(share)))
+    digests = build.finish(lambda share: progress(share, len(share)))  # worked out by the writers
     forget_written_words()  # the window's postings are written: memory stays flat
     for record, digest in zip(records, digests, strict=True):
         record.remember_content_hash(digest)

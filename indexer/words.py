@@ -123,6 +123,11 @@ class _WordFormsCache(dict[str, WordForms]):
         learned, self._learned = self._learned or [], None
         return learned
 
+    def forget(self) -> None:
+        """Forget every word, the reserve's too."""
+        self.clear()
+        self._reserve = {}
+
     def learn(self, learned: list[tuple[str, WordForms]]) -> None:
         """Remember words another process worked out (its :meth:`take_learned`)."""
         for written, forms in learned:
