@@ -139,7 +139,8 @@ class TreeMemorySampler:
     which each one's RSS counts again, PSS once. PSS is read from ``smaps_rollup``, for
     which the kernel walks every page a process maps: read ten times a second during a
     million-release build, it took ~280 s of CPU from the build's two cores. It is read
-    once a second (``pss_interval``), and ``peak_pss_at`` says when (seconds from the start)
+    when the RSS reaches a new peak (at most four times a second) and else once a second
+    (``pss_interval``); ``peak_pss_at`` says when (seconds from the start)
     and ``peak_pss_by_process`` how it was shared out (KiB by process, the first the root).
     """
 
@@ -154,13 +155,16 @@ class TreeMemorySampler:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        started = time.monotonic()
-        next_pss = started
+        started = last_pss = time.monotonic()
         while not self._stop.is_set():
             tree = process_tree(self.pid)
-            self.peak_kb = max(self.peak_kb, total_rss_kb(tree))
-            if time.monotonic() >= next_pss:
-                next_pss += self.pss_interval
+            rss = total_rss_kb(tree)
+            now = time.monotonic()
+            # PSS where RSS reaches a new peak (at most four times a second), else each interval.
+            new_peak = rss > self.peak_kb and now - last_pss >= min(0.25, self.pss_interval)
+            self.peak_kb = max(self.peak_kb, rss)
+            if new_peak or now - last_pss >= self.pss_interval:
+                last_pss = now
                 by_process = [rss_kb(pid, "Pss") for pid in tree]
                 if sum(by_process) > self.peak_pss_kb:
                     self.peak_pss_kb, self.peak_pss_by_process = sum(by_process), by_process
