@@ -26,6 +26,7 @@ from indexer.codec.writer import BuildWriter
 T = TypeVar("T")
 R = TypeVar("R")
 
+# Writer processes are forked: they share the loaded corpus instead of receiving it.
 _FORK = multiprocessing.get_context("fork")
 
 # Documents a writer claims at a time.
@@ -38,8 +39,6 @@ STEAL_SHARE = 1 / 50
 STEALS_PER_WRITER = 1
 # Documents added between two looks at a writer's memory.
 BUDGET_CHECK_EVERY = 32
-
-
 # Seconds between two looks at how far a window's writer processes are (progress).
 PROGRESS_EVERY = 0.2
 
@@ -166,7 +165,7 @@ class WindowBuild(Generic[T, R]):
 
 class Learning(Protocol):
     """What writer processes learn that the next window's writers should know too
-    (words' stems): noted in each writer, handed back to the parent at its end."""
+    (words' stems and term ids): noted in each writer, handed back to the parent at its end."""
 
     def start_learning(self) -> None: ...
 
