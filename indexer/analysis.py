@@ -307,21 +307,23 @@ def forget_written_words() -> None:
     """Forget every word's term ids (:func:`~indexer.term_ids.forget_terms`) and the last
     text scanned if more than :data:`TERMS_KEPT` terms are numbered: between two windows
     of a long build, where no postings are held."""
-    global _last_scan
     if terms_numbered() > TERMS_KEPT:
-        forget_terms()
-        _last_scan = ("", None, None)
+        _forget_term_ids()
 
 
 def forget_words() -> None:
     """Forget every word's forms, stem and term ids: once a build's writers are done, its
     memory goes back before the merges fork."""
-    global _last_scan
-    forget_terms()
+    _forget_term_ids()
     WORD_FORMS.forget()
     cached_stem.cache_clear()
     normalize_word.cache_clear()
-    _last_scan = ("", None, None)
+
+
+def _forget_term_ids() -> None:
+    global _last_scan
+    forget_terms()
+    _last_scan = ("", None, None)  # its term ids are gone
 
 
 def _written_words(text: str, tables: WordTables) -> _Scan:

@@ -13,7 +13,7 @@ class WrittenWordsLearning:
     that the next window's writers neither stem nor number them again."""
 
     def __init__(self) -> None:
-        self._mark = numbering_mark()
+        self._mark: tuple[int, dict[int, int]] = (0, {})  # set when a writer starts learning
 
     def start_learning(self) -> None:
         WORD_FORMS.start_learning()

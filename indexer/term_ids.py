@@ -121,17 +121,16 @@ def numbered_since(mark: tuple[int, dict[int, int]]) -> Numbering:
     return Numbering(terms_from, _TERMS[terms_from:], written)
 
 
-def adopt_numbering(numbering: Numbering) -> bool:
+def adopt_numbering(numbering: Numbering) -> None:
     """Number terms and written words as a forked writer did, if nothing was numbered here
-    since it was forked (its numbers then mean the same here); return whether they were."""
+    since it was forked (its numbers then mean the same here)."""
     if numbering.terms_from != len(_TERMS) or any(
         key not in _WRITTEN_IDS or len(_WRITTEN_IDS[key]) != start
         for key, (start, _, _, _) in numbering.written.items()
     ):
-        return False
+        return
     first = len(_TERMS)
     _TERM_NUMBERS.update(zip(numbering.terms, range(first, first + len(numbering.terms)), strict=True))
     _TERMS.extend(numbering.terms)
     for key, (_, words, exact, stem) in numbering.written.items():
         _WRITTEN_IDS[key].adopt(words, exact, stem)
-    return True

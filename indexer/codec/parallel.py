@@ -66,8 +66,8 @@ class FreshIndexBuild(Generic[T, R]):
     A window's writers are forked (:meth:`start`) and work while this process reads the
     next window; :meth:`finish` waits for them. ``memory_budget`` bounds the postings
     each writer holds (bytes, as :meth:`BuildWriter.buffered_bytes` counts them): past
-    it, a writer flushes a segment. ``learning`` carries what writers learn (stems) back
-    to this process, so the next window's writers start with it.
+    it, a writer flushes a segment. ``learning`` carries what writers learn (stems, term
+    ids) back to this process, so the next window's writers start with it.
     """
 
     def __init__(
