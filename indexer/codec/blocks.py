@@ -71,13 +71,13 @@ class FieldBlocks:
         ends = np.minimum(starts + limit, term_ends[block_terms])
 
         # Ids are delta-encoded from 0 within each block.
-        gaps = np.diff(ids, prepend=0).astype(np.int32)
+        gaps = np.diff(ids, prepend=0).astype(np.int32, copy=False)
         gaps[starts] = ids[starts]
         # Whoosh keeps weights as 32-bit floats; a block whose weights are all equal
         # stores one (None for 1.0).
         stored = weights.astype(np.float32)
         self._equal = np.minimum.reduceat(stored, starts) == np.maximum.reduceat(stored, starts)
-        totals = np.add.reduceat(stored.astype(np.float64), starts)
+        totals = np.add.reduceat(stored, starts, dtype=np.float64)
         greatest = np.maximum.reduceat(weights, starts)
         shortest = np.minimum.reduceat(np.where(length_byte > 0, length_byte, _NO_LENGTH), starts)
         longest = np.maximum.reduceat(length_byte, starts)

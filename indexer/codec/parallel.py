@@ -27,6 +27,7 @@ from whoosh.codec.whoosh3 import W3Segment
 from whoosh.fields import Schema
 from whoosh.index import Index
 
+from indexer.codec.allocator import unmap_large_blocks
 from indexer.codec.dense_postings import keep_common_words
 from indexer.codec.merge import merge_runs
 from indexer.codec.window_writers import (
@@ -90,6 +91,7 @@ class FreshIndexBuild(Generic[T, R]):
         self._group_start = 0  # the first document of the last group
         self._window: _Window[T, R] | None = None
         self._collection = _CollectionPause()
+        unmap_large_blocks()  # freed postings arrays leave this process and its writers
 
     def write(
         self,

@@ -108,32 +108,48 @@ class TextPostings:
         self._group()
         if not any(map(len, self._values)):
             return None
-        ids = np.concatenate([term_ids for term_ids, _, _ in self._postings])
+        # Each batch's arrays are let go as soon as they are joined: at its peak, writing
+        # a field holds its postings about twice, not three times.
+        id_parts, docnum_parts, count_parts = (list(parts) for parts in zip(*self._postings, strict=True))
+        value_parts, position_parts = self._values, self._positions
+        self._values, self._postings, self._positions, self._grouped_bytes = [], [], [], 0
+        ids = _joined(id_parts)
         order = ascending_by_term(ids)  # batches are in document order, and stay so
         ids = ids[order]
-        docnums = np.concatenate([docnums for _, docnums, _ in self._postings])[order]
-        counts = np.concatenate([counts for _, _, counts in self._postings])
+        docnums = _joined(docnum_parts)[order]
+        counts = _joined(count_parts)
         positions = None
         if self._keep_positions:  # where each posting's positions start, in the new order
-            positions = (np.cumsum(counts) - counts)[order], np.concatenate(self._positions)
+            positions = (np.cumsum(counts) - counts)[order], _joined(position_parts)
         counts = counts[order]
+        values = _joined(value_parts)[order]
+        del order
         # Whoosh's weight: number of positions times the field's weight, times the boost.
         weights = counts * self._weight
         if self._boosts:
             weights *= np.array([self._boosts.get(docnum, 1.0) for docnum in docnums.tolist()])
-        values = np.concatenate(self._values)[order]
-        self._values, self._postings, self._positions, self._grouped_bytes = [], [], [], 0
+        if positions is None:
+            del counts
         starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
         if field_lengths:  # worked out per document, then looked up per posting
-            lengths = length_bytes(np.asarray(field_lengths, np.int64))[docnums]
+            lengths = length_bytes(np.asarray(field_lengths, np.int64)).astype(np.int16)[docnums]
         else:
-            lengths = np.zeros(len(ids), np.int64)
-        blocks = FieldBlocks(starts, docnums + id_base, weights, values, lengths, limit)
+            lengths = np.zeros(len(ids), np.int16)
+        docnums += id_base
+        blocks = FieldBlocks(starts, docnums, weights, values, lengths, limit)
+        del docnums, weights, values, lengths
         if positions is not None:
             blocks.keep_positions(counts, *positions)
         texts = [term_text(term_id) for term_id in ids[starts].tolist()]
         numbers = sorted(range(len(texts)), key=texts.__getitem__)
         return blocks, [texts[number] for number in numbers], numbers
+
+
+def _joined(parts: list[Any]) -> Any:
+    """Join ``parts`` (arrays) into one and empty the list: they are let go at once."""
+    joined = np.concatenate(parts)
+    parts.clear()
+    return joined
 
 
 class BuildWriter(SegmentWriter):
