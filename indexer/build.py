@@ -246,14 +246,13 @@ def _full_build(
             raise StrictStop(corpus.errors[0])
         forget_model()
         forget_words()
-        build.commit(build_schema(sorted(extra_values), languages))
+        build.start_merging(build_schema(sorted(extra_values), languages))  # in forks, meanwhile
         completions = Completions()  # gathered as the manifest is written: the log is read once for both
-        releases = (
-            (release.id, (release.digest, release.source_path))
-            for release in completions.gathered(indexed.releases())
-        )
-        generation.write_manifest(ix.latest_generation(), releases)
+        logged = completions.gathered(indexed.releases())
+        releases = ((item.id, (item.digest, item.source_path)) for item in logged)
+        generation.write_manifest(build.generation, releases)
         generation.write_known_sources(indexed.remembered_sources(), corpus.files)
+        build.commit()
         ix.close()
         facets = _facet_fields(extra_values)
         indexed.close()

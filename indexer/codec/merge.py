@@ -22,7 +22,7 @@ from __future__ import annotations
 import struct
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import accumulate, groupby, islice
+from itertools import accumulate
 from operator import itemgetter, ne
 from typing import Any, NamedTuple
 
@@ -59,8 +59,6 @@ _BATCH_ENTRIES = 20_000
 _WRITE_BYTES = 1 << 22
 # Entries of each run's terms table put in order together at a time.
 _MERGE_CHUNK = 4096
-# A term info ends with its postings' length.
-_LENGTH_SIZE = 4
 _MAGIC_SIZE = len(POSTINGS_MAGIC)
 _INLINED = "cannot merge inlined postings (written by Whoosh's own writer)"
 
@@ -132,8 +130,9 @@ def _terms_table(source: RunParts) -> _TermsTable:
     return _TermsTable(table, dict(table.extras["fieldmap"]), postings)
 
 
-def _terms(table: _TermsTable, number: int) -> Iterator[tuple[str, bytes, int, bytes]]:
-    """Yield (field, term, segment number, term info bytes) of every term, in order.
+def _terms(table: _TermsTable, number: int) -> Iterator[list[_Found]]:
+    """Yield (field, term, segment number, term info bytes) of every term, in order, in
+    lists of up to :data:`_MERGE_CHUNK`.
 
     The table's keys are a field number and the term; its fields are numbered in name
     order (the build writes them so), so key order is (field, term) order. The keys and
@@ -143,6 +142,7 @@ def _terms(table: _TermsTable, number: int) -> Iterator[tuple[str, bytes, int, b
         raise ValueError("cannot merge a segment whose fields are not numbered in name order")
     file, position, end = table.table.dbfile, table.table.startofdata, table.table.endofdata
     buffer, used = b"", 0
+    found: list[_Found] = []
     while True:
         while used + _KEY_VALUE_LENGTHS.size <= len(buffer):
             key_length, value_length = _KEY_VALUE_LENGTHS.unpack_from(buffer, used)
@@ -151,14 +151,21 @@ def _terms(table: _TermsTable, number: int) -> Iterator[tuple[str, bytes, int, b
             stop = value_start + value_length
             if stop > len(buffer):
                 break
-            yield (
-                names[buffer[key_start : key_start + 2]],
-                buffer[key_start + 2 : value_start],
-                number,
-                buffer[value_start:stop],
+            found.append(
+                (
+                    names[buffer[key_start : key_start + 2]],
+                    buffer[key_start + 2 : value_start],
+                    number,
+                    buffer[value_start:stop],
+                )
             )
             used = stop
+            if len(found) == _MERGE_CHUNK:
+                yield found
+                found = []
         if position >= end:
+            if found:
+                yield found
             return
         size = min(_READ_BYTES, end - position)
         buffer, used = buffer[used:] + file.get(position, size), 0
@@ -179,17 +186,21 @@ def _merge_terms(
     least = dense_from()
     writer = codec.field_writer(storage, merged)
     in_order = _in_order([_terms(table, number) for number, table in enumerate(tables)])
+    field_now = None
     try:
-        for field, in_field in groupby(in_order, key=itemgetter(0)):
-            writer.start_field(field, schema[field])
-            scorable, phrases = schema[field].scorable, phrase_field(field)
-            for batch in _batches(in_field):
-                terms = _MergedTerms(batch, tables)
-                data, infos = terms.postings(writer.postings_offset())
-                writer.add_postings(terms.terms, infos, data)
-                for number in terms.at_least(least) if scorable else []:
-                    term, found = terms.terms[number], terms.found(number)
-                    dense.add(field, term, *_joined_arrays(field, term, found, runs_dense, phrases))
+        for field, batch, infos in _field_batches(in_order):
+            if field != field_now:
+                if field_now is not None:
+                    writer.finish_field()
+                writer.start_field(field, schema[field])
+                scorable, phrases, field_now = schema[field].scorable, phrase_field(field), field
+            terms = _MergedTerms(batch, tables, infos)
+            data, term_infos = terms.postings(writer.postings_offset())
+            writer.add_postings(terms.terms, term_infos, data)
+            for number in terms.at_least(least) if scorable else []:
+                term, found = terms.terms[number], terms.found(number)
+                dense.add(field, term, *_joined_arrays(field, term, found, runs_dense, phrases))
+        if field_now is not None:
             writer.finish_field()
     finally:
         for run in runs_dense:
@@ -201,21 +212,25 @@ def _merge_terms(
 # A term in one run: field, term, the run's number, the term's info there.
 _Found = tuple[str, bytes, int, bytes]
 _field_and_term = itemgetter(0, 1)
+_field_of, _info_of = itemgetter(0), itemgetter(3)
 
 
-def _in_order(runs: list[Iterator[_Found]]) -> Iterator[_Found]:
-    """Yield the runs' entries (each run's in term order) in (field, term, run) order, as
-    ``heapq.merge`` would, but without a Python step per entry: a chunk of each run's
-    entries at a time, those up to the least last term of the chunks sorted together."""
+def _in_order(runs: list[Iterator[list[_Found]]]) -> Iterator[list[_Found]]:
+    """Yield the runs' entries (each run's in term order, in lists) in (field, term, run)
+    order, as ``heapq.merge`` would, but without a Python step per entry: lists of the
+    entries up to the least last term of each run's next :data:`_MERGE_CHUNK` or more,
+    sorted together. A term's entries all come in the same list."""
     pending: list[list[_Found]] = [[] for _ in runs]
     running = [True] * len(runs)
     while any(running) or any(pending):
         for number, run in enumerate(runs):
-            if running[number] and len(pending[number]) < _MERGE_CHUNK:
-                taken = list(islice(run, _MERGE_CHUNK))
-                running[number] = len(taken) == _MERGE_CHUNK
-                pending[number] += taken
-        # Runs still reading have no entry at or below their chunk's last one to come.
+            while running[number] and len(pending[number]) < _MERGE_CHUNK:
+                taken = next(run, None)
+                if taken is None:
+                    running[number] = False
+                else:
+                    pending[number] += taken
+        # Runs still reading have no entry at or below their pending last one to come.
         lasts = [_field_and_term(entries[-1]) for entries, more in zip(pending, running, strict=True) if more]
         bound = min(lasts) if lasts else None
         merged: list[_Found] = []
@@ -224,22 +239,31 @@ def _in_order(runs: list[Iterator[_Found]]) -> Iterator[_Found]:
             merged += entries[:cut]
             pending[number] = entries[cut:]
         merged.sort(key=_field_and_term)  # stable: a term's entries stay in run order
-        yield from merged
+        if merged:
+            yield merged
 
 
-def _batches(entries: Iterable[_Found]) -> Iterator[list[_Found]]:
-    """Yield ``entries`` (in term order) in batches of at most about :data:`_BATCH_ENTRIES`
-    entries or :data:`_WRITE_BYTES` of postings, a term's entries never split."""
-    batch: list[_Found] = []
-    size = 0
-    for entry in entries:
-        if (len(batch) >= _BATCH_ENTRIES or size >= _WRITE_BYTES) and entry[1] != batch[-1][1]:
-            yield batch
-            batch, size = [], 0
-        batch.append(entry)
-        size += int.from_bytes(entry[3][-_LENGTH_SIZE:], "big")
-    if batch:
-        yield batch
+def _field_batches(
+    in_order: Iterable[list[_Found]],
+) -> Iterator[tuple[str, list[_Found], npt.NDArray[Any]]]:
+    """Yield (field, entries, their term infos) of the entries in order (lists in which
+    no term is split), a batch of at most about :data:`_BATCH_ENTRIES` entries or
+    :data:`_WRITE_BYTES` of postings at a time, within one field, a term's entries never
+    split."""
+    for entries in in_order:
+        infos = np.frombuffer(b"".join(map(_info_of, entries)), TERM_INFO_ROW)
+        ends = np.cumsum(infos["length"], dtype=np.int64)  # where each entry's postings end
+        start = 0
+        while start < len(entries):
+            field = entries[start][0]
+            field_end = bisect_right(entries, field, start, key=_field_of)
+            written = int(ends[start - 1]) if start else 0
+            full = int(np.searchsorted(ends, written + _WRITE_BYTES, side="left")) + 1
+            end = min(field_end, start + _BATCH_ENTRIES, max(full, start + 1))
+            while end < field_end and entries[end][1] == entries[end - 1][1]:
+                end += 1  # the rest of the term's entries
+            yield field, entries[start:end], infos[start:end]
+            start = end
 
 
 class _MergedTerms:
@@ -247,13 +271,13 @@ class _MergedTerms:
     term's postings the runs' one after the other, its statistics worked out for all the
     batch's terms at once."""
 
-    def __init__(self, batch: list[_Found], tables: list[_TermsTable]) -> None:
+    def __init__(self, batch: list[_Found], tables: list[_TermsTable], infos: npt.NDArray[Any]) -> None:
         self._batch, self._tables = batch, tables
         terms = [entry[1] for entry in batch]
         self._first = np.fromiter(map(ne, terms, [None, *terms[:-1]]), bool, len(terms))
         self._starts = np.flatnonzero(self._first)
         self.terms: list[bytes] = [terms[start] for start in self._starts.tolist()]
-        self._infos = np.frombuffer(b"".join([entry[3] for entry in batch]), TERM_INFO_ROW)
+        self._infos = infos  # the entries' term infos, as rows
         if self._infos["flags"].any():
             raise ValueError(_INLINED)
         self._frequencies = np.add.reduceat(self._infos["doc_frequency"].astype(np.int64), self._starts)

@@ -91,6 +91,7 @@ class FreshIndexBuild(Generic[T, R]):
         self._group_start = 0  # the first document of the last group
         self._window: _Window[T, R] | None = None
         self._collection = _CollectionPause()
+        self._merging: _Merging | None = None  # the groups' segments, once started
         unmap_large_blocks()  # freed postings arrays leave this process and its writers
 
     def write(
@@ -166,23 +167,40 @@ class FreshIndexBuild(Generic[T, R]):
         self._collection.pause()
         return build.write(0, first, progress(ClaimedHere(build, len(build.items))), steal=False)
 
+    @property
+    def generation(self) -> int:
+        """The number of the index generation :meth:`commit` writes."""
+        number: int = self._holder.generation
+        return number
+
+    def start_merging(self, schema: Schema | None = None) -> None:
+        """Start merging each group's runs into a segment (with ``schema``, if given), in
+        forked processes while this one goes on; :meth:`commit` waits for them."""
+        self._merging = self._merges(schema)
+
     def commit(self, schema: Schema | None = None) -> None:
-        """Merge each group's runs into a segment and commit those, in document order
-        (with ``schema``, if given)."""
+        """Commit every group's segment, in document order, once merged (merges started
+        here if :meth:`start_merging` was not called)."""
+        merging = self._merging or self._merges(schema)
+        self._holder.commit_segments(merging.segments())
+
+    def _merges(self, schema: Schema | None) -> _Merging:
         holder = self._holder
         if not self._holder_used or not holder.has_documents:
             holder.close_empty_segment()
         if schema is not None:
             holder.schema = schema
-        holder.commit_segments(_merged(self.ix, holder.schema, [group for group in self._groups if group]))
+        return _Merging(self.ix, holder.schema, [group for group in self._groups if group])
 
     def cancel(self) -> None:
-        """Give the build up: writer processes are stopped, the index is left as it was,
-        and unlocked."""
+        """Give the build up: writer and merging processes are stopped, the index is
+        left as it was, and unlocked."""
         window, self._window = self._window, None
         for process, _ in window.children if window else []:
             process.terminate()
             process.join()
+        if self._merging is not None:
+            self._merging.stop()
         self._collection.resume()
         if not self._holder.is_closed:
             self._holder.cancel()
@@ -212,15 +230,31 @@ def write_fresh_index(
     return reports
 
 
-def _merged(ix: Index, schema: Schema, groups: list[list[W3Segment]]) -> list[W3Segment]:
-    """Return one segment per group (its only run, or its runs merged), each with its common
-    words' postings as arrays too. Groups are finished at the same time by up to
-    :data:`MERGE_PROCESSES` processes."""
-    jobs = [(ix.storage, schema, ix.indexname, group) for group in groups]
-    if len(jobs) > 1:
-        with _FORK.Pool(min(len(jobs), MERGE_PROCESSES), initializer=_ignore_interrupts) as pool:
-            return pool.starmap(_finished_segment, jobs)
-    return [_finished_segment(*job) for job in jobs]
+class _Merging:
+    """Each group's one segment (its only run, or its runs merged), each with its common
+    words' postings as arrays too, being made by up to :data:`MERGE_PROCESSES` forked
+    processes at the same time."""
+
+    def __init__(self, ix: Index, schema: Schema, groups: list[list[W3Segment]]) -> None:
+        jobs = [(ix.storage, schema, ix.indexname, group) for group in groups]
+        self._pool = _FORK.Pool(max(1, min(len(jobs), MERGE_PROCESSES)), initializer=_ignore_interrupts)
+        self._done = self._pool.starmap_async(_finished_segment, jobs)
+
+    def segments(self) -> list[W3Segment]:
+        """Wait for the segments and return them, in the groups' order."""
+        try:
+            segments: list[W3Segment] = self._done.get()
+        except BaseException:
+            self.stop()
+            raise
+        self._pool.close()
+        self._pool.join()
+        return segments
+
+    def stop(self) -> None:
+        """Stop the merging processes."""
+        self._pool.terminate()
+        self._pool.join()
 
 
 def _finished_segment(storage: Any, schema: Schema, indexname: str, group: list[W3Segment]) -> W3Segment:
