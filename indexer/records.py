@@ -6,11 +6,16 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring, encode_basestring_ascii
 
 # Fields every release may have; anything else in a record is an extra field.
 KNOWN_FIELDS = ("id", "title", "body", "date", "url", "tags", "source", "lang")
 
 ExtraValue = str | list[str]
+
+# How a content digest's JSON starts: its first key ("body", keys sorted), then the value.
+_BODY_KEY = '{"body": '
+_NO_BODY = _BODY_KEY + '""'
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,7 @@ class ReleaseRecord:
         data = {
             "id": self.id,
             "title": self.title,
-            "body": self.body,
+            "body": "",  # put in below
             "date": self.date.isoformat() if self.date else None,
             "url": self.url,
             "tags": list(self.tags),
@@ -77,8 +82,9 @@ class ReleaseRecord:
         }
         if self.lang:  # only when given, so digests of releases without one stay as they were
             data["lang"] = self.lang
-        encoded = json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8")
-        return hashlib.blake2b(encoded, digest_size=16).hexdigest()
+        encoded = json.dumps(data, sort_keys=True, ensure_ascii=False)
+        encoded = _BODY_KEY + _json_string(self.body) + encoded[len(_NO_BODY) :]
+        return hashlib.blake2b(encoded.encode("utf-8"), digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)  # a million of them are kept through a full build
@@ -110,3 +116,13 @@ def source_path_of(origin: str) -> str:
     """Return the file part of an origin ("path:line" or "path")."""
     path, _, line = origin.rpartition(":")
     return path if line.isdigit() else origin
+
+
+def _json_string(text: str) -> str:
+    """Return ``text`` as ``json.dumps(text, ensure_ascii=False)`` writes it. ASCII text
+    (most releases) goes through JSON's ASCII encoder, which writes it the same (but for
+    DEL, which it escapes) in about a third of the time: 7 us for a synthetic release's
+    3.6 KB body, against 20."""
+    if text.isascii() and "\x7f" not in text:
+        return encode_basestring_ascii(text)
+    return encode_basestring(text)
