@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from indexer.term_ids import Numbering, adopt_numbering, numbered_since, numbering_mark
+from indexer.term_ids import Numbering, NumberingMark, adopt_numbering, numbered_since, numbering_mark
 from indexer.words import WORD_FORMS, WordForms
 
 
@@ -13,7 +13,7 @@ class WrittenWordsLearning:
     that the next window's writers neither stem nor number them again."""
 
     def __init__(self) -> None:
-        self._mark: tuple[int, dict[int, int]] = (0, {})  # set when a writer starts learning
+        self._mark: NumberingMark = (0, {})  # set when a writer starts learning
 
     def start_learning(self) -> None:
         WORD_FORMS.start_learning()

@@ -93,6 +93,10 @@ def forget_terms() -> None:
         written.forget()
 
 
+# How many terms, and written words in each WrittenIds (by id), were numbered at a point.
+NumberingMark = tuple[int, dict[int, int]]
+
+
 class Numbering(NamedTuple):
     """Terms and written words a process numbered after a point (:func:`numbering_mark`):
     what it started from, and what it added."""
@@ -103,12 +107,12 @@ class Numbering(NamedTuple):
     written: dict[int, tuple[int, list[str], npt.NDArray[np.int32], npt.NDArray[np.int32]]]
 
 
-def numbering_mark() -> tuple[int, dict[int, int]]:
+def numbering_mark() -> NumberingMark:
     """Return how many terms and written words are numbered so far."""
     return len(_TERMS), {key: len(written) for key, written in _WRITTEN_IDS.items()}
 
 
-def numbered_since(mark: tuple[int, dict[int, int]]) -> Numbering:
+def numbered_since(mark: NumberingMark) -> Numbering:
     """Return what was numbered after ``mark`` (in a forked writer: to hand back), in the
     written words' tables there were then."""
     terms_from, words_from = mark

@@ -57,7 +57,7 @@ class FieldBlocks:
         ids: npt.NDArray[np.int32],
         weights: npt.NDArray[np.float64],
         values: npt.NDArray[np.object_],
-        length_byte: npt.NDArray[np.int64],
+        length_byte: npt.NDArray[np.int16],
         limit: int,
     ) -> None:
         count = len(ids)
