@@ -54,7 +54,7 @@ def run_reindex(corpus: Path, index: Path, full: bool) -> dict[str, Any]:
     with TreeMemorySampler(process.pid) as sampler:
         out, err = process.communicate()
     wall = clock() - started
-    if process.returncode not in (0, 1):
+    if process.returncode not in (0, 1) or not out.strip():  # 1: bad records skipped
         raise RuntimeError(f"reindex failed ({process.returncode}): {err.strip()[-2000:]}")
     summary = json.loads(out)
     peak_kb = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)

@@ -101,6 +101,9 @@ def main(
     except KeyboardInterrupt:
         click.echo("reindex: interrupted; the live index was not changed.", err=True)
         sys.exit(EXIT_FATAL)
+    except OSError as exc:  # a full disk, a file size limit, a folder it may not write to
+        click.echo(f"reindex: {_where_and_why(exc, index_dir)}", err=True)
+        sys.exit(EXIT_FATAL)
     for error in summary.errors:
         click.echo(str(error), err=True)
     try:
@@ -115,3 +118,9 @@ def main(
     else:
         click.echo(summary.line())
     sys.exit(EXIT_SKIPPED if summary.errors else EXIT_OK)
+
+
+def _where_and_why(error: OSError, index_dir: Path) -> str:
+    """Return ``path: reason`` for an operating system error: the file it names, else the
+    index folder (a failed write names no file)."""
+    return f"{error.filename or index_dir}: {error.strerror or error}"

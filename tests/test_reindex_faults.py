@@ -11,6 +11,7 @@ import json
 import os
 import pty
 import re
+import resource
 import select
 import signal
 import struct
@@ -163,3 +164,35 @@ def test_sigkill_during_incremental_reindex_keeps_every_document(tmp_path: Path)
 
     summary = reindex(changed, index_dir, wait_seconds=5)  # no stale lock is left behind
     assert (summary.updated, summary.documents) == (3000, 3000)
+
+
+def test_a_rebuild_that_cannot_write_its_files_says_where_and_why_and_keeps_the_live_index(
+    tmp_path: Path,
+) -> None:
+    index_dir = tmp_path / "ix"
+    reindex(synthetic_corpus(tmp_path / "small.jsonl", 300), index_dir)
+    live = IndexStore(index_dir).require_current()
+    largest = max(path.stat().st_size for path in live.path.iterdir())
+    big = synthetic_corpus(tmp_path / "big.jsonl", 4000, seed=8)  # two writer processes
+    # Said to be English: the language model, which unpacks itself into a temporary file,
+    # is not loaded, so the limit stops the index's own files.
+    lines = big.read_text(encoding="utf-8").splitlines()
+    big.write_text("".join(json.dumps({**json.loads(line), "lang": "en"}) + "\n" for line in lines))
+
+    def limit_file_size() -> None:  # as a full disk would: writes past it fail (EFBIG)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (largest, largest))
+
+    failed = subprocess.run(
+        [str(BIN / "reindex"), "--corpus", str(big), "--index", str(index_dir), "--full"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        preexec_fn=limit_file_size,
+    )
+
+    assert failed.returncode == 2
+    assert "Traceback" not in failed.stderr
+    assert f"reindex: {index_dir}: File too large" in failed.stderr.splitlines()
+    assert IndexStore(index_dir).require_current() == live
+    assert [path.name for path in index_dir.glob("gen-*")] == [live.name]  # the half-written one is gone
+    assert SearchService(index_dir).search(SearchRequest(per_page=100, page=3)).total == 300

@@ -262,6 +262,8 @@ def _write_in_child(build: WindowBuild[T, Any], number: int, sender: Connection)
             build.learning.start_learning()
         written = build.write(number, build.new_writer(_lk=False), build.claimed(number), steal=True)
         sender.send((written, build.learning.take_learned() if build.learning else None))
+    except OSError as exc:  # a full disk, say: the parent raises it as it is, and cancels the build
+        sender.send(exc)
     except BaseException as exc:  # reported by the parent, which then cancels the build
         sender.send(f"{type(exc).__name__}: {exc}")
     finally:
@@ -271,9 +273,11 @@ def _write_in_child(build: WindowBuild[T, Any], number: int, sender: Connection)
 def _receive(receiver: Connection) -> tuple[list[Written[Any]], Any]:
     """Return the segments a writer process wrote, and what it learned."""
     try:
-        outcome: tuple[list[Written[Any]], Any] | str = receiver.recv()
+        outcome: tuple[list[Written[Any]], Any] | OSError | str = receiver.recv()
     except EOFError:
         outcome = "it exited without a result"
+    if isinstance(outcome, OSError):
+        raise outcome
     if isinstance(outcome, str):
         raise RuntimeError(f"an index writer process failed: {outcome}")
     return outcome
