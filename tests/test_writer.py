@@ -262,6 +262,16 @@ def test_a_full_build_a_window_at_a_time_indexes_what_a_single_writer_does(
     forgotten: list[int] = []
     forget = analysis.forget_terms
     monkeypatch.setattr(analysis, "forget_terms", lambda: forgotten.append(terms_numbered()) or forget())
+    # Each segment file there is at the commit, and the runs' only until they are merged.
+    at_commit: list[tuple[set[str], set[str]]] = []
+    commit_segments = BuildWriter.commit_segments
+
+    def noting_files(writer: BuildWriter, segments: list[Any]) -> None:
+        files = {name for name in writer.storage.list() if name.endswith(".seg")}
+        at_commit.append((files, {segment.make_filename(".seg") for segment in segments}))
+        commit_segments(writer, segments)
+
+    monkeypatch.setattr(BuildWriter, "commit_segments", noting_files)
     summary = reindex(corpus, tmp_path / "windowed", full=True)
     built = index.open_dir(str(IndexStore(tmp_path / "windowed").require_current().path))
     records = load_corpus(corpus).records
@@ -272,6 +282,8 @@ def test_a_full_build_a_window_at_a_time_indexes_what_a_single_writer_does(
     assert len([numbered for numbered in forgotten if numbered > 0]) >= 5  # after each window
     # The runs of each group of windows merged: a segment a group, holding all it should.
     assert 3 <= len(built.reader().leaf_readers()) <= 5
+    [(files, committed)] = at_commit
+    assert files == committed and len(committed) == len(built.reader().leaf_readers())
     assert built.schema.names() == whoosh_ix.schema.names()  # extra fields met in later windows too
     assert contents(built, with_blocks=False) == contents(whoosh_ix, with_blocks=False)
 

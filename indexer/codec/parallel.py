@@ -261,9 +261,21 @@ def _finished_segment(storage: Any, schema: Schema, indexname: str, group: list[
     """Return a group's one segment: its runs merged (with their dense postings, see
     :mod:`~indexer.codec.dense_postings`), or its only run, keeping its commonest words'."""
     if len(group) > 1:
-        return merge_runs(storage, schema, indexname, group)
+        merged = merge_runs(storage, schema, indexname, group)
+        _delete_runs(storage, group)
+        return merged
     keep_common_words(storage, group[0])
     return group[0]
+
+
+def _delete_runs(storage: Any, runs: list[W3Segment]) -> None:
+    """Delete merged runs' files at once, not at the commit: a build's disk holds a
+    group's runs or its segment, not both, once it is merged (at a million releases, runs
+    and segments together are twice the index)."""
+    prefixes = tuple(f"{run.segment_id()}." for run in runs)
+    for name in storage.list():
+        if name.startswith(prefixes):
+            storage.delete_file(name)
 
 
 def _ignore_interrupts() -> None:
