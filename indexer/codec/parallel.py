@@ -270,8 +270,8 @@ def _finished_segment(storage: Any, schema: Schema, indexname: str, group: list[
 
 def _delete_runs(storage: Any, runs: list[W3Segment]) -> None:
     """Delete merged runs' files at once, not at the commit: a build's disk holds a
-    group's runs or its segment, not both, once it is merged (at a million releases, runs
-    and segments together are twice the index)."""
+    group's runs or its segment, not both, once it is merged (runs and segments together
+    take more than twice the index: 9.3 GB for 250,000 releases' 3.3 GB)."""
     prefixes = tuple(f"{run.segment_id()}." for run in runs)
     for name in storage.list():
         if name.startswith(prefixes):
