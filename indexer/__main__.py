@@ -1,5 +1,5 @@
-"""Allow ``python -m indexer``."""
+"""Allow ``python -m indexer``: the ``reindex`` command (how it starts itself again, too)."""
 
-from indexer.cli import main
+from indexer.cli import run
 
-main()
+run()

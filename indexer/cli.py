@@ -11,15 +11,18 @@ from typing import Any, TypeVar
 import click
 from tqdm import tqdm
 
-from indexer import codec
+from indexer import codec, huge_pages
 from indexer.build import StrictStop, reindex
 from indexer.corpus import CorpusNotFound
 from indexer.publish import publish_to
 from indexer.records import ReleaseRecord
 from indexer.settings import CORPUS_ENV, DEFAULT_CORPUS, DEFAULT_INDEX, INDEX_ENV
-from indexer.store import IndexLocked, IndexMissing
+from indexer.store import IndexLocked, IndexMissing, IndexStore
 
 EXIT_OK, EXIT_SKIPPED, EXIT_FATAL = 0, 1, 2
+# Passed as the context's object by the installed command (:func:`run`): it may start
+# itself again (in-process callers, such as tests, are never replaced).
+RERUNNABLE = "rerunnable"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -42,6 +45,7 @@ def _progress_bar(records: Iterable[ReleaseRecord], total: int) -> Iterable[Rele
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.pass_context
 @click.option(
     "--corpus",
     "corpus",
@@ -72,6 +76,7 @@ def _progress_bar(records: Iterable[ReleaseRecord], total: int) -> Iterable[Rele
     "and make it live there (repeatable).",
 )
 def main(
+    context: click.Context,
     corpus: Path,
     index_dir: Path,
     full: bool,
@@ -91,6 +96,8 @@ def main(
     except codec.UnsupportedWhoosh as exc:
         click.echo(f"reindex: {exc}", err=True)
         sys.exit(EXIT_FATAL)
+    if context.obj == RERUNNABLE and (full or IndexStore(index_dir).current() is None):
+        huge_pages.rerun_with_huge_pages(sys.argv[1:])  # a full build: returns if no gain
     try:
         summary = reindex(
             corpus, index_dir, full=full, strict=strict, wait_seconds=wait_seconds, progress=_progress_bar
@@ -118,6 +125,12 @@ def main(
     else:
         click.echo(summary.line())
     sys.exit(EXIT_SKIPPED if summary.errors else EXIT_OK)
+
+
+def run() -> None:
+    """The installed ``reindex`` command: :func:`main`, which may start the command again
+    before a full build (:mod:`indexer.huge_pages`)."""
+    main(prog_name="reindex", obj=RERUNNABLE)
 
 
 def _where_and_why(error: OSError, index_dir: Path) -> str:
