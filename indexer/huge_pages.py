@@ -53,6 +53,14 @@ def rerun_command(arguments: Sequence[str], environ: Mapping[str, str]) -> tuple
     return [sys.executable, "-m", "indexer", *arguments], {**environ, TUNABLES: tunables}
 
 
+def c_library() -> str:
+    """Return this process's C library as ``glibc 2.36``, or "" where it does not say (musl)."""
+    try:
+        return os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (ValueError, OSError):
+        return ""
+
+
 def rerun_with_huge_pages(arguments: Sequence[str]) -> None:
     """Replace this process by ``reindex arguments`` with huge pages asked for, if this
     system would then give them (:func:`huge_pages_on_request`); else return."""
@@ -60,11 +68,7 @@ def rerun_with_huge_pages(arguments: Sequence[str]) -> None:
         setting = THP_SETTING.read_text(encoding="ascii")
     except OSError:  # not Linux, or a kernel without transparent huge pages
         return
-    try:
-        libc = os.confstr("CS_GNU_LIBC_VERSION") or ""
-    except (ValueError, OSError):  # a C library that does not say (musl)
-        libc = ""
-    if not huge_pages_on_request(setting, libc, os.environ):
+    if not huge_pages_on_request(setting, c_library(), os.environ):
         return
     command, environ = rerun_command(arguments, os.environ)
     sys.stdout.flush()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import signal
 import subprocess
 import sys
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,7 @@ from indexer.huge_pages import (
     HUGE_PAGES_TUNABLE,
     THP_SETTING,
     TUNABLES,
+    c_library,
     huge_pages_on_request,
     rerun_command,
 )
@@ -21,6 +25,8 @@ from indexer.store import LOCK, IndexStore
 
 BIN = Path(sys.executable).parent
 MADVISE = "always [madvise] never\n"
+# fcntl's command for file leases (Linux), which the module names only on some versions.
+F_SETLEASE = getattr(fcntl, "F_SETLEASE", 1024)
 
 
 @pytest.mark.parametrize(
@@ -53,11 +59,10 @@ def test_the_command_started_again_keeps_other_tunables_and_arguments() -> None:
 def test_a_full_build_runs_with_huge_pages_asked_for_where_they_are_given(
     corpus_dir: Path, tmp_path: Path
 ) -> None:
-    """The installed command, waiting for the index's lock, shows what it runs with."""
+    """The installed command, held as it opens the index's lock file, shows what it runs with."""
     index_dir = tmp_path / "ix"
     environ = {key: value for key, value in os.environ.items() if key != TUNABLES}
-    libc = os.confstr("CS_GNU_LIBC_VERSION") or ""
-    expected = huge_pages_on_request(THP_SETTING.read_text(encoding="ascii"), libc, environ)
+    expected = huge_pages_on_request(THP_SETTING.read_text(encoding="ascii"), c_library(), environ)
     command = [
         str(BIN / "reindex"),
         "--corpus",
@@ -68,27 +73,32 @@ def test_a_full_build_runs_with_huge_pages_asked_for_where_they_are_given(
         "--wait",
         "30",
     ]
-    with IndexStore(index_dir).writer_lock(wait_seconds=0):
+    index_dir.mkdir()
+    lock = index_dir / LOCK
+    lock.touch()
+    with _opening_watched(lock):
         process = subprocess.Popen(command, env=environ, stderr=subprocess.PIPE, text=True)
-        tunables = _tunables_once_waiting(process.pid, index_dir / LOCK)
-    _, err = process.communicate(timeout=60)  # the lock is let go: the build goes on
+        # Its lease broken: reindex (after starting again, if it does) opens the lock file
+        # and waits in that open until the lease is let go.
+        assert signal.sigtimedwait([signal.SIGIO], 30) is not None, "reindex never opened its lock file"
+        environ_read = Path(f"/proc/{process.pid}/environ").read_bytes().split(b"\0")
+    _, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
-    assert (HUGE_PAGES_TUNABLE in tunables) is expected
+    tunables = [item.decode() for item in environ_read if item.startswith(f"{TUNABLES}=".encode())]
+    assert any(HUGE_PAGES_TUNABLE in item for item in tunables) is expected
     assert IndexStore(index_dir).require_current().path.is_dir()
 
 
-def _tunables_once_waiting(pid: int, lock: Path) -> str:
-    """Return the glibc tunables process ``pid`` runs with once it has the index's
-    ``lock`` file open (it waits for the lock: after starting again, if it does)."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            opened = {os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()}
-        except FileNotFoundError:  # a descriptor closed as it was listed
-            continue
-        if str(lock) in opened:
-            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-            found = [item.decode() for item in environ if item.startswith(f"{TUNABLES}=".encode())]
-            return found[0] if found else ""
-        time.sleep(0.05)
-    raise AssertionError(f"reindex never opened {lock}")
+@contextmanager
+def _opening_watched(path: Path) -> Iterator[None]:
+    """Hold a read lease on ``path``: a process opening it to write waits, and this one
+    gets SIGIO (blocked here, to be waited for), until the lease is let go at the end."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGIO])
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.fcntl(descriptor, F_SETLEASE, fcntl.F_RDLCK)
+        yield
+    finally:
+        fcntl.fcntl(descriptor, F_SETLEASE, fcntl.F_UNLCK)
+        os.close(descriptor)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
