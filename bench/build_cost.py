@@ -73,6 +73,7 @@ def run_reindex(corpus: Path, index: Path, full: bool) -> dict[str, Any]:
         "peak_tree_pss_mb": round(sampler.peak_pss_kb / 1024, 1),
         "peak_tree_pss_at_s": sampler.peak_pss_at,
         "peak_pss_mb_by_process": [round(kb / 1024, 1) for kb in sampler.peak_pss_by_process],
+        "sampler_cpu_s": round(sampler.cpu_s, 1),
     }
 
 

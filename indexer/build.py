@@ -238,7 +238,8 @@ def _full_build(
                 _finish_window(build, *written, indexed, progress)
             build.schema = build_schema(sorted(extra_values), languages)  # fields met so far
             parallel = len(records) >= PARALLEL_THRESHOLD and (os.cpu_count() or 1) > 1
-            build.start(shares(records, BUILD_PROCESSES if parallel else 1), groups.starts_new(records))
+            new_group = groups.starts_new(records, corpus.read_share())
+            build.start(shares(records, BUILD_PROCESSES if parallel else 1), new_group)
             written = (window, records)
         if written is not None:
             _finish_window(build, *written, indexed, progress)

@@ -69,6 +69,13 @@ class Corpus:
     sources: dict[str, list[ReleaseRecord | KnownRelease]] = field(default_factory=dict)
     # Each file whose sources all were, by path: its stamp and their keys (see KnownFiles).
     files: dict[str, tuple[Stamp, list[str]]] = field(default_factory=dict)
+    # Bytes of the corpus files (None if some are compressed), and how many were read so far.
+    bytes_total: int | None = None
+    bytes_read: int = 0
+
+    def read_share(self) -> float | None:
+        """Return the share of the corpus's bytes read so far (``None`` if unknown)."""
+        return min(1.0, self.bytes_read / self.bytes_total) if self.bytes_total else None
 
     @property
     def releases(self) -> list[ReleaseRecord | KnownRelease]:
@@ -127,19 +134,34 @@ def stream_corpus(
     """Yield each source under ``root`` in turn, as ``load_corpus`` reads them, without
     keeping its records: its key (``None`` if it is not to be remembered: it could not be
     read, or had errors), its good releases, and the new records among them (duplicates
-    left out). Errors and known releases go into ``corpus``."""
+    left out). Errors and known releases go into ``corpus``, and how far the reading is
+    (:meth:`Corpus.read_share`)."""
     seen: dict[str, str] = {}
     base = root if root.is_dir() else root.parent
-    for path in corpus_files(root):
-        stamp, keys = file_stamp(path), []
-        for key, items in read_sources(path, base, known or {}, (files or {}).get(str(path)), stamp):
+    paths = corpus_files(root)
+    sizes = [_size(path) for path in paths]
+    corpus.bytes_total = None if any(path.name.lower().endswith(".gz") for path in paths) else sum(sizes)
+    for path, size in zip(paths, sizes, strict=True):
+        stamp, keys, read_before = file_stamp(path), [], corpus.bytes_read
+        listed = (files or {}).get(str(path))
+        for key, items, source_size in read_sources(path, base, known or {}, listed, stamp):
+            corpus.bytes_read += source_size
             good = [item for item in items if not isinstance(item, RecordError)]
             remembered = key if key is not None and len(good) == len(items) else None
             keys.append(remembered)
             added = [item for item in items if _add(corpus, seen, item)]
             yield remembered, good, [item for item in added if isinstance(item, ReleaseRecord)]
+        corpus.bytes_read = read_before + size
         if stamp is not None and None not in keys:
             corpus.files[str(path)] = (stamp, cast(list[str], keys))
+
+
+def _size(path: Path) -> int:
+    """Return the file's size in bytes (0 if it cannot be read: its reading reports why)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _add(corpus: Corpus, seen: dict[str, str], item: Item) -> bool:
@@ -197,9 +219,10 @@ def read_sources(
     known: KnownSources,
     listed: tuple[Stamp, Sequence[str]] | None = None,
     stamp: Stamp | None = None,
-) -> Iterator[tuple[str | None, list[Item]]]:
+) -> Iterator[tuple[str | None, list[Item], int]]:
     """Yield each source of one corpus file with its key (``None`` where the file could
-    not be read as bytes) and what it gives: the known releases, or what it parses to.
+    not be read as bytes), what it gives (the known releases, or what it parses to) and
+    about how many bytes of the file it takes (0 where not read).
 
     If the file had ``stamp`` when an earlier run ``listed`` it, with the keys of its
     sources, and each of those is known, it is not read again.
@@ -207,7 +230,7 @@ def read_sources(
     if listed is not None and stamp is not None and tuple(listed[0]) == stamp:
         if all(key in known for key in listed[1]):
             for key in listed[1]:
-                yield key, list(known[key])
+                yield key, list(known[key]), 0
             return
     if path.name.lower().endswith(JSON_LINES_SUFFIXES):
         yield from _json_line_sources(path, base, known)
@@ -215,18 +238,18 @@ def read_sources(
     try:
         raw = path.read_bytes()
     except OSError:
-        yield None, list(read_file(path, base))  # reports why
+        yield None, list(read_file(path, base)), 0  # reports why
         return
     key = source_key(str(path), path.relative_to(base).as_posix(), None, raw)
     found = known.get(key)
-    yield key, list(found) if found is not None else list(read_file(path, base))
+    yield key, list(found) if found is not None else list(read_file(path, base)), len(raw)
 
 
 def _json_line_sources(
     path: Path, base: Path, known: KnownSources
-) -> Iterator[tuple[str | None, list[Item]]]:
+) -> Iterator[tuple[str | None, list[Item], int]]:
     if not is_utf8_text(path):
-        yield None, list(read_json_lines(path, base))  # the line-by-line reader says where it fails
+        yield None, list(read_json_lines(path, base)), 0  # the line-by-line reader says where it fails
         return
     shown, stem = str(path), path.relative_to(base).as_posix()
     # Lines split as the text reader splits them (\n, \r\n, \r), numbered the same way.
@@ -234,11 +257,11 @@ def _json_line_sources(
         key = source_key(shown, stem, number, raw)
         found = known.get(key)
         if found is not None:
-            yield key, list(found)
+            yield key, list(found), len(raw) + 1
             continue
         line = raw.decode("utf-8")
         if line.strip():
-            yield key, [_json_record(line, shown, number, f"{stem}#{number}")]
+            yield key, [_json_record(line, shown, number, f"{stem}#{number}")], len(raw) + 1
 
 
 def read_file(path: Path, base: Path) -> Iterator[ReleaseRecord | RecordError]:

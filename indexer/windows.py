@@ -3,10 +3,12 @@ and each window into its writers' shares."""
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from itertools import accumulate, pairwise
 
+from indexer.codec.parallel import MERGE_PROCESSES
 from indexer.corpus import Source
 from indexer.records import KnownRelease, ReleaseRecord
 
@@ -27,18 +29,40 @@ SEGMENT_CHARS = 1 << 30
 
 class SegmentGroups:
     """Say which windows start a new segment of the index: the runs the writers write
-    for a group of consecutive windows are merged into one at the end of the build."""
+    for a group of consecutive windows are merged into one at the end of the build.
 
-    def __init__(self, limit: int = SEGMENT_CHARS) -> None:
-        self.limit = limit
+    A group holds at most ``limit`` characters of text. Given how much of the corpus has
+    been read (``read_share``), the groups are also made about equal, and as many as a
+    multiple of the ``merging`` processes: so that no group's merge runs alone at the end
+    while the other processes' cores are idle."""
+
+    def __init__(self, limit: int = SEGMENT_CHARS, merging: int = MERGE_PROCESSES) -> None:
+        self.limit, self.merging = limit, merging
         self._chars = 0  # text of the windows in the last group
+        self._seen = 0  # text of all the windows so far
+        self._groups = 0
 
-    def starts_new(self, records: Iterable[ReleaseRecord]) -> bool:
-        """Tell whether a window of ``records`` starts a new group (and count it in)."""
+    def starts_new(self, records: Iterable[ReleaseRecord], read_share: float | None = None) -> bool:
+        """Tell whether a window of ``records`` starts a new group (and count it in).
+        ``read_share`` is the share of the corpus read so far, this window included."""
         chars = sum(len(record.title) + len(record.body) for record in records)
-        new = self._chars > 0 and self._chars + chars > self.limit
+        seen_before, self._seen = self._seen, self._seen + chars
+        new = self._groups == 0 or self._chars + chars > self.limit
+        if read_share and not new:
+            expected = self._seen / read_share
+            groups = group_count(expected, self.limit, self.merging)
+            # Groups end at the window nearest each of their equal shares of the text.
+            new = self._groups < groups and seen_before + chars / 2 > self._groups * expected / groups
         self._chars = chars if new else self._chars + chars
-        return new
+        self._groups += new
+        return new and self._groups > 1
+
+
+def group_count(chars: float, limit: int, merging: int) -> int:
+    """Return how many groups ``chars`` of text make: the fewest within ``limit``, rounded up
+    to a multiple of ``merging`` if there are several."""
+    fewest = max(1, math.ceil(chars / limit))
+    return fewest if fewest == 1 else math.ceil(fewest / merging) * merging
 
 
 def window_chars(budget_mb: int, writers: int) -> int:
