@@ -20,7 +20,7 @@ from indexer.feeds import read_feed
 from indexer.fields import build_record
 from indexer.html_pages import read_html_page
 from indexer.records import KnownRelease, RecordError, ReleaseRecord
-from indexer.source_files import Stamp, file_stamp, is_utf8_text, lines
+from indexer.source_files import Stamp, file_stamp, is_gzipped, is_utf8_text, lines
 
 VARIANTS_FILENAME = "variants.txt"
 FRONT_MATTER_SUFFIXES = (".md", ".markdown", ".txt")
@@ -140,7 +140,7 @@ def stream_corpus(
     base = root if root.is_dir() else root.parent
     paths = corpus_files(root)
     sizes = [_size(path) for path in paths]
-    corpus.bytes_total = None if any(path.name.lower().endswith(".gz") for path in paths) else sum(sizes)
+    corpus.bytes_total = None if any(map(is_gzipped, paths)) else sum(sizes)
     for path, size in zip(paths, sizes, strict=True):
         stamp, keys, read_before = file_stamp(path), [], corpus.bytes_read
         listed = (files or {}).get(str(path))
@@ -318,7 +318,7 @@ def read_json_lines(path: Path, base: Path) -> Iterator[ReleaseRecord | RecordEr
     """Read releases from JSON Lines, plain or gzipped, one per line."""
     shown = str(path)
     stem = path.relative_to(base).as_posix()
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    opener = gzip.open if is_gzipped(path) else open
     try:
         with opener(path, "rt", encoding="utf-8") as handle:
             for number, line in enumerate(handle, start=1):

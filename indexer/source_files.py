@@ -34,9 +34,14 @@ def file_stamp(path: Path) -> Stamp | None:
     return stat.st_size, stat.st_mtime_ns
 
 
+def is_gzipped(path: Path) -> bool:
+    """Tell whether a corpus file is gzipped (by its name)."""
+    return path.name.lower().endswith(".gz")
+
+
 def _open(path: Path) -> IO[bytes]:
     """Open a (possibly gzipped, by its name) file for reading bytes."""
-    if path.name.lower().endswith(".gz"):
+    if is_gzipped(path):
         return cast(IO[bytes], igzip.open(path, "rb"))  # ISA-L: a third of gzip's time
     return open(path, "rb")
 

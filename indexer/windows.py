@@ -40,22 +40,22 @@ class SegmentGroups:
         self.limit, self.merging = limit, merging
         self._chars = 0  # text of the windows in the last group
         self._seen = 0  # text of all the windows so far
-        self._groups = 0
+        self._groups = 1  # the first window starts the first group
 
     def starts_new(self, records: Iterable[ReleaseRecord], read_share: float | None = None) -> bool:
         """Tell whether a window of ``records`` starts a new group (and count it in).
         ``read_share`` is the share of the corpus read so far, this window included."""
         chars = sum(len(record.title) + len(record.body) for record in records)
         seen_before, self._seen = self._seen, self._seen + chars
-        new = self._groups == 0 or self._chars + chars > self.limit
-        if read_share and not new:
+        new = seen_before > 0 and self._chars + chars > self.limit
+        if read_share and seen_before > 0 and not new:
             expected = self._seen / read_share
             groups = group_count(expected, self.limit, self.merging)
             # Groups end at the window nearest each of their equal shares of the text.
             new = self._groups < groups and seen_before + chars / 2 > self._groups * expected / groups
         self._chars = chars if new else self._chars + chars
         self._groups += new
-        return new and self._groups > 1
+        return new
 
 
 def group_count(chars: float, limit: int, merging: int) -> int:
